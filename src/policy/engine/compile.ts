@@ -1,0 +1,185 @@
+/**
+ * Compiles a policy once into lookup structures: a reversed-label trie for host patterns, sorted
+ * interval tables for IPv4 and IPv6 ranges, and per-entry port and transport checks. Ecosystem
+ * identifiers are expanded here. Entry ids follow rule order, so the smallest matching id is the
+ * first matching rule.
+ */
+import { expandEcosystem, type EcosystemExtras } from '../ecosystems/index.js';
+import type { Policy, PortRange, RuleKind, Selector, Transport } from '../model.js';
+import { parseCidr } from '../patterns/cidr.js';
+import { parseHostPattern } from '../patterns/host-pattern.js';
+import { formatPortRange } from '../patterns/ports.js';
+import { formatLocation } from '../source/diagnostics.js';
+import { HostTrie } from './host-trie.js';
+import { IntervalTable, nextV4, nextV6 } from './ip-table.js';
+
+export const TCP = 1;
+export const UDP = 2;
+const ANY_TRANSPORT = TCP | UDP;
+
+/** One selector of one rule, flattened. */
+export interface CompiledEntry {
+  ruleIndex: number;
+  kind: RuleKind | 'resource';
+  /** Bit mask of TCP and UDP. */
+  transports: number;
+  ports: readonly PortRange[] | null;
+  /** True for IP/CIDR entries: they name addresses on purpose, which beats IP classes. */
+  explicitIp: boolean;
+  /** Display text ("**.example.com:443", "ecosystem:python → pypi.org"). */
+  pattern: string;
+  source: string | null;
+}
+
+export interface CompileOptions {
+  /** Host-configured registries joined to ecosystem identifiers. */
+  ecosystemExtras?: EcosystemExtras;
+  /** Shown as the policy version; defaults to a hash of the policy. */
+  version?: string;
+}
+
+/** A set of selectors compiled for lookup; used for rules, resources and parent-proxy routes. */
+export class SelectorIndex {
+  readonly entries: CompiledEntry[] = [];
+  readonly names = new HostTrie();
+  readonly v4 = new IntervalTable<number>(nextV4, (id) => this.isUnrestricted(id));
+  readonly v6 = new IntervalTable<string>(nextV6, (id) => this.isUnrestricted(id));
+  /** Entries matching every host name (`*`, `**`): names only. */
+  readonly anyName: number[] = [];
+  /** Entries without host or address (port/transport rules): names and IPs. */
+  readonly anyDestination: number[] = [];
+
+  private isUnrestricted(id: number): boolean {
+    const e = this.entries[id]!;
+    return e.ports === null && e.transports === ANY_TRANSPORT;
+  }
+
+  add(
+    selector: Selector,
+    base: Omit<CompiledEntry, 'transports' | 'ports' | 'explicitIp' | 'pattern' | 'source'>,
+    extras: EcosystemExtras,
+  ): void {
+    if (selector.ecosystem !== undefined) {
+      for (const expanded of expandEcosystem(selector.ecosystem, selector, extras)) {
+        this.addOne(expanded, base, `ecosystem:${selector.ecosystem}`, selector);
+      }
+      return;
+    }
+    this.addOne(selector, base, undefined, selector);
+  }
+
+  private addOne(
+    selector: Selector,
+    base: Omit<CompiledEntry, 'transports' | 'ports' | 'explicitIp' | 'pattern' | 'source'>,
+    via: string | undefined,
+    original: Selector,
+  ): void {
+    const id = this.entries.length;
+    const transport = selector.transport ?? (base.kind === 'deny' ? 'any' : 'tcp');
+    const transports = transport === 'any' ? ANY_TRANSPORT : transport === 'udp' ? UDP : TCP;
+    const text = describeSelector(selector);
+    this.entries.push({
+      ...base,
+      transports,
+      ports: selector.ports && selector.ports.length ? selector.ports : null,
+      explicitIp: selector.cidr !== undefined,
+      pattern: via ? `${via} (${text})` : text,
+      source: original.source ? formatLocation(original.source) : null,
+    });
+    if (selector.cidr !== undefined) {
+      const cidr = parseCidr(selector.cidr);
+      if (!cidr.ok) throw new Error(`invalid CIDR reached the compiler: ${selector.cidr}`);
+      if (cidr.value.v4) this.v4.add(cidr.value.v4.start, cidr.value.v4.end, id);
+      if (cidr.value.v6) this.v6.add(cidr.value.v6.start, cidr.value.v6.end, id);
+    } else if (selector.host !== undefined) {
+      const pattern = parseHostPattern(selector.host);
+      if (!pattern.ok)
+        throw new Error(`invalid host pattern reached the compiler: ${selector.host}`);
+      if (pattern.value.kind === 'any') this.anyName.push(id);
+      else
+        this.names.add(
+          pattern.value.reversedLabels,
+          id,
+          selector.includeSubdomains ? 'subtree' : 'exact',
+        );
+    } else {
+      this.anyDestination.push(id);
+    }
+  }
+
+  seal(): void {
+    this.names.seal();
+    this.v4.seal();
+    this.v6.seal();
+  }
+}
+
+export function describeSelector(s: Selector): string {
+  let target: string;
+  if (s.ecosystem !== undefined) target = `ecosystem:${s.ecosystem}`;
+  else if (s.cidr !== undefined) target = s.cidr.includes(':') && s.ports ? `[${s.cidr}]` : s.cidr;
+  else if (s.host !== undefined)
+    target = s.includeSubdomains ? `${s.host} (and subdomains)` : s.host;
+  else target = 'any destination';
+  const ports = s.ports && s.ports.length ? `:${s.ports.map(formatPortRange).join(',')}` : '';
+  const transport = s.transport && s.transport !== 'tcp' ? `/${s.transport}` : '';
+  return `${target}${ports}${transport}`;
+}
+
+export interface CompiledPolicy {
+  readonly policy: Policy;
+  readonly version: string;
+  readonly rules: SelectorIndex;
+  readonly resources: SelectorIndex;
+  readonly viaUpstreamProxy: SelectorIndex;
+}
+
+export function transportBit(t: Transport): number {
+  return t === 'udp' ? UDP : TCP;
+}
+
+/** FNV-1a over the policy's JSON: a short, stable version for files that carry none. */
+export function policyHash(policy: Policy): string {
+  const text = JSON.stringify({ ...policy, origin: undefined });
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+export function compilePolicy(policy: Policy, options: CompileOptions = {}): CompiledPolicy {
+  const extras = options.ecosystemExtras ?? {};
+  const rules = new SelectorIndex();
+  policy.rules.forEach((rule, ruleIndex) => {
+    for (const selector of rule.selectors)
+      rules.add(selector, { ruleIndex, kind: rule.kind }, extras);
+  });
+  const resources = new SelectorIndex();
+  policy.resources.forEach((resource, ruleIndex) => {
+    const selector: Selector = { host: resource.host, transport: 'tcp' };
+    if (resource.ports) selector.ports = resource.ports;
+    if (resource.source) selector.source = resource.source;
+    const isIp = parseCidr(resource.host).ok;
+    resources.add(
+      isIp ? { ...selector, host: undefined, cidr: resource.host } : selector,
+      { ruleIndex, kind: 'resource' },
+      extras,
+    );
+  });
+  const viaUpstreamProxy = new SelectorIndex();
+  policy.viaUpstreamProxy.forEach((selector, ruleIndex) =>
+    viaUpstreamProxy.add(selector, { ruleIndex, kind: 'allow' }, extras),
+  );
+  rules.seal();
+  resources.seal();
+  viaUpstreamProxy.seal();
+  return {
+    policy,
+    version: options.version ?? policyHash(policy),
+    rules,
+    resources,
+    viaUpstreamProxy,
+  };
+}

@@ -1,0 +1,10 @@
+/** The policy engine's public surface: pure, browser-safe. */
+export * from './model.js';
+export * from './decision.js';
+export * from './source/diagnostics.js';
+export { compilePolicy, type CompiledPolicy, type CompileOptions } from './engine/compile.js';
+export { decide, decideAddress, viaUpstreamProxy } from './engine/decide.js';
+export { explain, explainReason, describeDestination } from './engine/explain.js';
+export { classifyIp, type IpClass } from './engine/ip-class.js';
+export { normaliseHost, type NormalHost } from './normalise/host.js';
+export { parseIp, type IpAddress } from './normalise/ip.js';
