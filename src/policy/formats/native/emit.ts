@@ -50,8 +50,9 @@ function deciderValue(d: DeciderSettings): Record<string, unknown> {
 }
 
 function ruleValue(rule: Rule): Record<string, unknown> {
-  const out: Record<string, unknown> = { [rule.kind]: rule.selectors.map(selectorValue) };
+  const out: Record<string, unknown> = {};
   if (rule.name !== undefined) out.name = rule.name;
+  out[rule.kind] = rule.selectors.map(selectorValue);
   if (rule.decider) out.decider = deciderValue(rule.decider);
   return out;
 }

@@ -1,0 +1,15 @@
+/** `egress lint`: validate a policy; FILE:LINE:COL messages; exit 0 valid, 2 invalid. */
+import { lintPolicy } from '../../policy/lint.js';
+import { formatDiagnostic } from '../../policy/source/diagnostics.js';
+import { EXIT_OK } from '../errors.js';
+import type { Io } from '../io.js';
+import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+
+export function runLint(options: PolicyOptions, io: Io): number {
+  const loaded = loadPolicyFromOptions(options);
+  const warnings = [...loaded.warnings, ...lintPolicy(loaded.policy, { ecosystemExtras: loaded.extras })].sort((a, b) => a.line - b.line || a.col - b.col);
+  for (const w of warnings) io.err(formatDiagnostic(w) + '\n');
+  const p = loaded.policy;
+  io.out(`${options.policy}: valid ${p.origin?.format ?? 'native'} policy "${p.name}" (${p.mode}, ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'})${warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}\n`);
+  return EXIT_OK;
+}

@@ -1,0 +1,11 @@
+/** `egress summary`: what the policy allows and blocks, in words. */
+import { summarise } from '../../policy/summary.js';
+import { EXIT_OK } from '../errors.js';
+import type { Io } from '../io.js';
+import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+
+export function runSummary(options: PolicyOptions, io: Io): number {
+  const loaded = loadPolicyFromOptions(options);
+  io.out(summarise(loaded.policy, loaded.extras).join('\n') + '\n');
+  return EXIT_OK;
+}

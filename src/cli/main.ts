@@ -1,0 +1,90 @@
+/**
+ * The egress command line (DESIGN.md section 6). Commands are thin: they parse arguments, call
+ * the policy engine or the data plane, and print. Exit codes: 0 done, 1 runtime failure,
+ * 2 invalid input.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { FORMAT_IDS } from '../policy/formats/index.js';
+import { formatDiagnostic, PolicyError } from '../policy/source/diagnostics.js';
+import { runCheck } from './commands/check.js';
+import { runImport } from './commands/import.js';
+import { runLint } from './commands/lint.js';
+import { runSummary } from './commands/summary.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, UsageError } from './errors.js';
+import { processIo, type Io } from './io.js';
+import { formatHint, type PolicyOptions } from './load-policy.js';
+
+const VERSION = '0.1.0';
+
+function policyOptions(cmd: Command, required = true): Command {
+  const policy = new Option('--policy <file>', 'policy file, or builtin:monitor|restrict|inspect');
+  if (required) policy.makeOptionMandatory();
+  return cmd
+    .addOption(policy)
+    .addOption(new Option('--from <format>', 'format of the policy file').choices(FORMAT_IDS))
+    .option('--role <name>', 'smokescreen: the service role; harden-runner: the job id')
+    .option('--policy-store <dir>', 'harden-runner: folder of named policies (policy: NAME)')
+    .option('--cluster-policy <file>', 'harden-runner: cluster-level policy that a job-level one overrides')
+    .option('--no-host-registries', "do not join this machine's npm/pip/apt registries to ecosystems");
+}
+
+function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('egress')
+    .description('Control and record the outbound network traffic of workspaces, CI jobs, sandboxes and AI agents.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run "egress help" for usage)');
+
+  policyOptions(program.command('check'))
+    .description('decide destinations against a policy')
+    .argument('<dest...>', 'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port')
+    .option('--json', 'print one JSON array, one object per destination')
+    .option('--explain', 'add one sentence per destination')
+    .action((dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) => setExit(runCheck(dests, opts, io)));
+
+  policyOptions(program.command('lint'))
+    .description('validate a policy: FILE:LINE:COL messages; exit 0 valid, 2 invalid')
+    .action((opts: PolicyOptions) => setExit(runLint(opts, io)));
+
+  policyOptions(program.command('import'), false)
+    .description('print a policy of another format as native YAML')
+    .argument('<file>', 'the policy file to convert')
+    .action((file: string, opts: PolicyOptions) => setExit(runImport(file, opts, io)));
+
+  policyOptions(program.command('summary'))
+    .description('what the policy allows and blocks, in words')
+    .action((opts: PolicyOptions) => setExit(runSummary(opts, io)));
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => (code = c));
+  let policyArgs: PolicyOptions = {};
+  program.hook('preAction', (_this, action) => {
+    policyArgs = action.opts() as PolicyOptions;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+      return EXIT_INVALID;
+    }
+    if (err instanceof UsageError) {
+      io.err(`egress: ${err.message}\n`);
+      return EXIT_INVALID;
+    }
+    if (err instanceof PolicyError) {
+      for (const d of err.diagnostics) io.err(formatDiagnostic(d) + '\n');
+      const hint = formatHint(err, policyArgs);
+      if (hint) io.err(`egress: ${hint}\n`);
+      return EXIT_INVALID;
+    }
+    io.err(`egress: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT_RUNTIME;
+  }
+}
