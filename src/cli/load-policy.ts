@@ -7,7 +7,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { builtinModeOf, builtinPolicy } from '../policy/builtin.js';
 import type { EcosystemExtras } from '../policy/ecosystems/index.js';
-import { FORMAT_IDS, isFormatId, loadPolicy, type FormatId, type SourceText } from '../policy/formats/index.js';
+import {
+  FORMAT_IDS,
+  isFormatId,
+  loadPolicy,
+  type FormatId,
+  type SourceText,
+} from '../policy/formats/index.js';
 import type { Policy } from '../policy/model.js';
 import { PolicyError, type Diagnostic } from '../policy/source/diagnostics.js';
 import { findHostRegistries, type HostRegistries } from '../dataplane/host-registries.js';
@@ -31,7 +37,8 @@ export interface LoadedPolicy {
 
 function readSource(path: string, what: string): SourceText {
   if (!existsSync(path)) throw new UsageError(`${what} "${path}" does not exist`);
-  if (statSync(path).isDirectory()) throw new UsageError(`${what} "${path}" is a folder; give a file`);
+  if (statSync(path).isDirectory())
+    throw new UsageError(`${what} "${path}" is a folder; give a file`);
   try {
     return { text: readFileSync(path, 'utf8'), file: path };
   } catch (err) {
@@ -40,9 +47,12 @@ function readSource(path: string, what: string): SourceText {
 }
 
 /** Looks NAME up in a policy-store folder: NAME.yml, NAME.yaml or NAME.json. */
-function storeResolver(dir: string | undefined): ((name: string) => SourceText | undefined) | undefined {
+function storeResolver(
+  dir: string | undefined,
+): ((name: string) => SourceText | undefined) | undefined {
   if (!dir) return undefined;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`policy store "${dir}" is not a folder`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`policy store "${dir}" is not a folder`);
   return (name) => {
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) return undefined;
     for (const ext of ['.yml', '.yaml', '.json']) {
@@ -55,16 +65,22 @@ function storeResolver(dir: string | undefined): ((name: string) => SourceText |
 
 export function parseFormat(from: string | undefined): FormatId {
   const format = from ?? 'native';
-  if (!isFormatId(format)) throw new UsageError(`unknown format "${format}"; --from takes one of ${FORMAT_IDS.join(', ')}`);
+  if (!isFormatId(format))
+    throw new UsageError(
+      `unknown format "${format}"; --from takes one of ${FORMAT_IDS.join(', ')}`,
+    );
   return format;
 }
 
 export function loadPolicyFromOptions(options: PolicyOptions): LoadedPolicy {
-  const registries: HostRegistries = options.hostRegistries === false ? { byEcosystem: {}, all: [] } : findHostRegistries();
+  const registries: HostRegistries =
+    options.hostRegistries === false ? { byEcosystem: {}, all: [] } : findHostRegistries();
   const extras = registries.byEcosystem;
-  if (!options.policy) throw new UsageError('--policy FILE is required (or --policy builtin:restrict)');
+  if (!options.policy)
+    throw new UsageError('--policy FILE is required (or --policy builtin:restrict)');
   const builtin = builtinModeOf(options.policy);
-  if (builtin) return { policy: builtinPolicy(builtin, registries.all), warnings: [], registries, extras };
+  if (builtin)
+    return { policy: builtinPolicy(builtin, registries.all), warnings: [], registries, extras };
   const format = parseFormat(options.from);
   const source = readSource(options.policy, 'policy file');
   const resolveNamedPolicy = storeResolver(options.policyStore);
@@ -72,7 +88,9 @@ export function loadPolicyFromOptions(options: PolicyOptions): LoadedPolicy {
     ...source,
     ...(options.role !== undefined ? { role: options.role } : {}),
     ...(resolveNamedPolicy ? { resolveNamedPolicy } : {}),
-    ...(options.clusterPolicy ? { clusterPolicy: readSource(options.clusterPolicy, 'cluster policy') } : {}),
+    ...(options.clusterPolicy
+      ? { clusterPolicy: readSource(options.clusterPolicy, 'cluster policy') }
+      : {}),
     ecosystemExtras: extras,
   });
   return { ...parsed, registries, extras };
@@ -89,6 +107,8 @@ export function formatHint(err: PolicyError, options: PolicyOptions): string | u
     [/"selector"/, 'fly'],
     [/"jobs"|"on"/, 'harden-runner'],
   ];
-  for (const [re, format] of guesses) if (re.test(text)) return `if ${basename(options.policy ?? '')} is a ${format} policy, add --from ${format}`;
+  for (const [re, format] of guesses)
+    if (re.test(text))
+      return `if ${basename(options.policy ?? '')} is a ${format} policy, add --from ${format}`;
   return undefined;
 }

@@ -24,13 +24,21 @@ function policyOptions(cmd: Command, required = true): Command {
     .addOption(new Option('--from <format>', 'format of the policy file').choices(FORMAT_IDS))
     .option('--role <name>', 'smokescreen: the service role; harden-runner: the job id')
     .option('--policy-store <dir>', 'harden-runner: folder of named policies (policy: NAME)')
-    .option('--cluster-policy <file>', 'harden-runner: cluster-level policy that a job-level one overrides')
-    .option('--no-host-registries', "do not join this machine's npm/pip/apt registries to ecosystems");
+    .option(
+      '--cluster-policy <file>',
+      'harden-runner: cluster-level policy that a job-level one overrides',
+    )
+    .option(
+      '--no-host-registries',
+      "do not join this machine's npm/pip/apt registries to ecosystems",
+    );
 }
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('egress')
-    .description('Control and record the outbound network traffic of workspaces, CI jobs, sandboxes and AI agents.')
+    .description(
+      'Control and record the outbound network traffic of workspaces, CI jobs, sandboxes and AI agents.',
+    )
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
@@ -38,10 +46,15 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   policyOptions(program.command('check'))
     .description('decide destinations against a policy')
-    .argument('<dest...>', 'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port')
+    .argument(
+      '<dest...>',
+      'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port',
+    )
     .option('--json', 'print one JSON array, one object per destination')
     .option('--explain', 'add one sentence per destination')
-    .action((dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) => setExit(runCheck(dests, opts, io)));
+    .action((dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) =>
+      setExit(runCheck(dests, opts, io)),
+    );
 
   policyOptions(program.command('lint'))
     .description('validate a policy: FILE:LINE:COL messages; exit 0 valid, 2 invalid')
@@ -71,7 +84,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT_OK;
       return EXIT_INVALID;
     }
     if (err instanceof UsageError) {

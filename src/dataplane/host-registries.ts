@@ -42,7 +42,13 @@ function npmRegistries(src: RegistrySources): string[] {
   const fromEnv = src.env.npm_config_registry ?? src.env.NPM_CONFIG_REGISTRY;
   if (fromEnv) urls.push(fromEnv);
   const prefix = src.env.npm_config_prefix ?? src.env.PREFIX;
-  const files = [join(src.cwd, '.npmrc'), src.env.NPM_CONFIG_USERCONFIG ?? join(src.home, '.npmrc'), ...(prefix ? [join(prefix, 'etc', 'npmrc')] : []), '/etc/npmrc', '/usr/etc/npmrc'];
+  const files = [
+    join(src.cwd, '.npmrc'),
+    src.env.NPM_CONFIG_USERCONFIG ?? join(src.home, '.npmrc'),
+    ...(prefix ? [join(prefix, 'etc', 'npmrc')] : []),
+    '/etc/npmrc',
+    '/usr/etc/npmrc',
+  ];
   for (const file of files) {
     const text = src.readFile(file);
     if (!text) continue;
@@ -62,7 +68,13 @@ function pipRegistries(src: RegistrySources): string[] {
     const v = src.env[key];
     if (v) urls.push(...v.split(/\s+/));
   }
-  const files = ['/etc/pip.conf', '/etc/xdg/pip/pip.conf', join(src.home, '.pip', 'pip.conf'), join(src.home, '.config', 'pip', 'pip.conf'), ...(src.env.PIP_CONFIG_FILE ? [src.env.PIP_CONFIG_FILE] : [])];
+  const files = [
+    '/etc/pip.conf',
+    '/etc/xdg/pip/pip.conf',
+    join(src.home, '.pip', 'pip.conf'),
+    join(src.home, '.config', 'pip', 'pip.conf'),
+    ...(src.env.PIP_CONFIG_FILE ? [src.env.PIP_CONFIG_FILE] : []),
+  ];
   for (const file of files) {
     const text = src.readFile(file);
     if (!text) continue;
@@ -82,7 +94,13 @@ function pipRegistries(src: RegistrySources): string[] {
 function aptRegistries(src: RegistrySources): string[] {
   const urls: string[] = [];
   const dir = '/etc/apt/sources.list.d';
-  const files = ['/etc/apt/sources.list', ...src.listDir(dir).filter((f) => f.endsWith('.list') || f.endsWith('.sources')).map((f) => join(dir, f))];
+  const files = [
+    '/etc/apt/sources.list',
+    ...src
+      .listDir(dir)
+      .filter((f) => f.endsWith('.list') || f.endsWith('.sources'))
+      .map((f) => join(dir, f)),
+  ];
   for (const file of files) {
     const text = src.readFile(file);
     if (!text) continue;
@@ -124,6 +142,7 @@ export function findHostRegistries(src: RegistrySources = systemRegistrySources(
     python: [...new Set(pipRegistries(src))],
     'linux-distros': [...new Set(aptRegistries(src))],
   };
-  for (const key of Object.keys(byEcosystem)) if (byEcosystem[key]!.length === 0) delete byEcosystem[key];
+  for (const key of Object.keys(byEcosystem))
+    if (byEcosystem[key]!.length === 0) delete byEcosystem[key];
   return { byEcosystem, all: [...new Set(Object.values(byEcosystem).flat())].sort() };
 }

@@ -49,7 +49,8 @@ export function builtinPolicy(mode: Mode, hostRegistries: readonly string[] = []
   const policy = emptyPolicy(BUILTIN_NAMES[mode], mode);
   policy.origin = { file: `builtin:${mode}`, format: 'builtin' };
   if (mode === 'monitor') {
-    policy.description = 'Logs all traffic and blocks nothing: the starting point for building an allow list.';
+    policy.description =
+      'Logs all traffic and blocks nothing: the starting point for building an allow list.';
     policy.default = 'allow';
     return policy;
   }
@@ -57,7 +58,9 @@ export function builtinPolicy(mode: Mode, hostRegistries: readonly string[] = []
     mode === 'restrict'
       ? 'Blocks all traffic except the starter allow list of common package and OS mirrors.'
       : 'Restrict, plus TLS inspection of allowed traffic.';
-  policy.rules = [{ kind: 'allow', name: 'starter allow list', selectors: starterSelectors(hostRegistries) }];
+  policy.rules = [
+    { kind: 'allow', name: 'starter allow list', selectors: starterSelectors(hostRegistries) },
+  ];
   return policy;
 }
 

@@ -16,7 +16,8 @@ export interface DestinationArg {
   path?: string;
 }
 
-export type DestinationArgResult = { ok: true; value: DestinationArg } | { ok: false; error: string };
+export type DestinationArgResult =
+  { ok: true; value: DestinationArg } | { ok: false; error: string };
 
 const DEFAULT_PORTS: Record<string, number> = {
   http: 80,
@@ -48,7 +49,10 @@ function parsePort(text: string, input: string): number | string {
 }
 
 /** Splits an authority (`host`, `host:port`, `[v6]`, `[v6]:port`, bare IPv6). */
-function splitAuthority(authority: string, input: string): { host: string; port?: number } | string {
+function splitAuthority(
+  authority: string,
+  input: string,
+): { host: string; port?: number } | string {
   if (authority.startsWith('[')) {
     const close = authority.indexOf(']');
     if (close === -1) return `"${input}" opens "[" without closing it`;
@@ -84,11 +88,13 @@ export function parseDestinationArg(input: string): DestinationArgResult {
     const end = rest.search(/[/?#]/);
     authority = end === -1 ? rest : rest.slice(0, end);
     if (end !== -1) path = rest.slice(end);
-    if (authority.includes('@')) return { ok: false, error: `"${input}" has user information ("...@"); give the host alone` };
+    if (authority.includes('@'))
+      return { ok: false, error: `"${input}" has user information ("...@"); give the host alone` };
     if (schemeName === 'tcp' || schemeName === 'udp') {
       transport = schemeName;
       defaultPort = undefined;
-      if (path !== undefined && path !== '/') return { ok: false, error: `"${input}": ${schemeName}:// destinations have no path` };
+      if (path !== undefined && path !== '/')
+        return { ok: false, error: `"${input}": ${schemeName}:// destinations have no path` };
       path = undefined;
     } else {
       defaultPort = DEFAULT_PORTS[schemeName];
@@ -106,7 +112,8 @@ export function parseDestinationArg(input: string): DestinationArgResult {
   const host = normaliseHost(split.host);
   if (!host.ok) return { ok: false, error: `"${input}": ${host.error}` };
   const value: DestinationArg = { input, host: host.host.name, port, transport };
-  if (schemeName !== undefined && schemeName !== 'tcp' && schemeName !== 'udp') value.scheme = schemeName;
+  if (schemeName !== undefined && schemeName !== 'tcp' && schemeName !== 'udp')
+    value.scheme = schemeName;
   if (path !== undefined) value.path = path;
   return { ok: true, value };
 }

@@ -10,14 +10,18 @@ import { formatPortRange } from './patterns/ports.js';
 function portsWords(ports: readonly PortRange[] | undefined): string {
   if (!ports || ports.length === 0) return '';
   const list = ports.map(formatPortRange);
-  return list.length === 1 && !list[0]!.includes('-') ? ` on port ${list[0]}` : ` on ports ${list.join(', ')}`;
+  return list.length === 1 && !list[0]!.includes('-')
+    ? ` on port ${list[0]}`
+    : ` on ports ${list.join(', ')}`;
 }
 
 function hostWords(host: string, includeSubdomains: boolean | undefined): string {
   if (host === '*' || host === '**') return 'every host name';
   if (includeSubdomains) return `${host} and all its subdomains`;
-  if (host.startsWith('**.')) return `every subdomain of ${host.slice(3)} (not ${host.slice(3)} itself)`;
-  if (host.startsWith('*.') && !host.slice(2).includes('*')) return `any name one level below ${host.slice(2)}`;
+  if (host.startsWith('**.'))
+    return `every subdomain of ${host.slice(3)} (not ${host.slice(3)} itself)`;
+  if (host.startsWith('*.') && !host.slice(2).includes('*'))
+    return `any name one level below ${host.slice(2)}`;
   if (host.includes('*')) return `names of the form ${host}`;
   return host;
 }
@@ -28,14 +32,20 @@ export function selectorWords(s: Selector, extras: EcosystemExtras = {}): string
     const domains = [...(ECOSYSTEM_CATALOG[s.ecosystem] ?? []), ...(extras[s.ecosystem] ?? [])];
     const sample = domains.slice(0, 3).join(', ');
     target = `the ${s.ecosystem} ecosystem (${domains.length} domains: ${sample}${domains.length > 3 ? ', …' : ''})`;
-  } else if (s.cidr !== undefined) target = s.cidr.includes('/') ? `addresses in ${s.cidr}` : `the address ${s.cidr}`;
+  } else if (s.cidr !== undefined)
+    target = s.cidr.includes('/') ? `addresses in ${s.cidr}` : `the address ${s.cidr}`;
   else if (s.host !== undefined) target = hostWords(s.host, s.includeSubdomains);
   else target = 'any destination';
-  const transport = s.transport === 'udp' ? ' over UDP' : s.transport === 'any' ? ' over TCP or UDP' : '';
+  const transport =
+    s.transport === 'udp' ? ' over UDP' : s.transport === 'any' ? ' over TCP or UDP' : '';
   return `${target}${portsWords(s.ports)}${transport}`;
 }
 
-const VERBS: Record<Rule['kind'], string> = { allow: 'Allows', deny: 'Blocks', decide: 'Asks the decider about' };
+const VERBS: Record<Rule['kind'], string> = {
+  allow: 'Allows',
+  deny: 'Blocks',
+  decide: 'Asks the decider about',
+};
 
 function ruleWords(rule: Rule, index: number, extras: EcosystemExtras): string[] {
   const label = rule.name ? ` ("${rule.name}")` : '';
@@ -48,7 +58,8 @@ function ruleWords(rule: Rule, index: number, extras: EcosystemExtras): string[]
 }
 
 const MODE_WORDS: Record<Policy['mode'], string> = {
-  monitor: 'monitor — every connection is logged and nothing is blocked; denials are recorded as "would deny"',
+  monitor:
+    'monitor — every connection is logged and nothing is blocked; denials are recorded as "would deny"',
   restrict: 'restrict — connections are blocked unless the policy allows them',
   inspect: 'inspect — as restrict, and allowed HTTPS traffic is decrypted and recorded',
 };
@@ -59,13 +70,21 @@ export function summarise(policy: Policy, extras: EcosystemExtras = {}): string[
   lines.push(`Mode: ${MODE_WORDS[policy.mode]}.`);
   if (policy.appliesTo) {
     const a = policy.appliesTo;
-    const who = 'all' in a ? 'every workspace' : 'ids' in a ? `workspaces ${a.ids.join(', ')}` : `workspaces with metadata ${Object.entries(a.metadata).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+    const who =
+      'all' in a
+        ? 'every workspace'
+        : 'ids' in a
+          ? `workspaces ${a.ids.join(', ')}`
+          : `workspaces with metadata ${Object.entries(a.metadata)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')}`;
     lines.push(`Applies to: ${who}.`);
   }
   lines.push('');
   if (policy.resources.length) {
     lines.push('Always reachable (attached to the workspace, checked before the rules):');
-    for (const r of policy.resources) lines.push(`  - ${r.kind}${r.name ? ` ${r.name}` : ''}: ${r.host}${portsWords(r.ports)}`);
+    for (const r of policy.resources)
+      lines.push(`  - ${r.kind}${r.name ? ` ${r.name}` : ''}: ${r.host}${portsWords(r.ports)}`);
     lines.push('');
   }
   if (policy.rules.length) {
@@ -75,26 +94,41 @@ export function summarise(policy: Policy, extras: EcosystemExtras = {}): string[
     lines.push('No rules.');
   }
   const defaultWords = policy.default === 'allow' ? 'allowed' : 'blocked';
-  lines.push(`Everything else is ${defaultWords}${policy.mode === 'monitor' && policy.default === 'deny' ? ' (recorded as "would deny"; monitor mode blocks nothing)' : ''}.`);
+  lines.push(
+    `Everything else is ${defaultWords}${policy.mode === 'monitor' && policy.default === 'deny' ? ' (recorded as "would deny"; monitor mode blocks nothing)' : ''}.`,
+  );
   lines.push('');
-  const privateWords = policy.privateRanges === 'allow' ? 'Private ranges are allowed for allowed names; l' : 'L';
+  const privateWords =
+    policy.privateRanges === 'allow' ? 'Private ranges are allowed for allowed names; l' : 'L';
   lines.push(
     `${privateWords}oopback, link-local, cloud metadata${policy.privateRanges === 'allow' ? '' : ', private-range'} and multicast addresses stay blocked, even for allowed names, unless a rule allows that address explicitly.`,
   );
-  lines.push('UDP: only DNS (answered by the policy-aware resolver) and UDP that a rule allows explicitly; other UDP is dropped.');
+  lines.push(
+    'UDP: only DNS (answered by the policy-aware resolver) and UDP that a rule allows explicitly; other UDP is dropped.',
+  );
   if (policy.viaUpstreamProxy.length) {
-    lines.push(`Through the parent proxy: ${policy.viaUpstreamProxy.map((s) => selectorWords(s, extras)).join('; ')}.`);
+    lines.push(
+      `Through the parent proxy: ${policy.viaUpstreamProxy.map((s) => selectorWords(s, extras)).join('; ')}.`,
+    );
   }
   if (policy.decider || policy.rules.some((r) => r.decider)) {
     const d = policy.decider ?? policy.rules.find((r) => r.decider)!.decider!;
-    lines.push(`Decider: ${d.url ?? d.module}, ${d.timeoutMs} ms timeout${d.cache ? ', answers cached per workspace and host' : ''}; a timeout or error denies.`);
+    lines.push(
+      `Decider: ${d.url ?? d.module}, ${d.timeoutMs} ms timeout${d.cache ? ', answers cached per workspace and host' : ''}; a timeout or error denies.`,
+    );
   }
   if (policy.ingress) {
-    const allowed = policy.ingress.allow.map((r) => `${r.transport}${portsWords(r.ports)}`).join('; ') || 'nothing';
-    lines.push(`Inbound: allows ${allowed}; everything else inbound is ${policy.ingress.default === 'allow' ? 'allowed' : 'blocked'}.`);
+    const allowed =
+      policy.ingress.allow.map((r) => `${r.transport}${portsWords(r.ports)}`).join('; ') ||
+      'nothing';
+    lines.push(
+      `Inbound: allows ${allowed}; everything else inbound is ${policy.ingress.default === 'allow' ? 'allowed' : 'blocked'}.`,
+    );
   }
   if (policy.mode === 'inspect') {
-    lines.push(`Inspection: up to ${policy.maxBodyCapture} bytes of each body are recorded${policy.redact.length ? `, after removing matches of ${policy.redact.length} redaction pattern(s)` : ''}.`);
+    lines.push(
+      `Inspection: up to ${policy.maxBodyCapture} bytes of each body are recorded${policy.redact.length ? `, after removing matches of ${policy.redact.length} redaction pattern(s)` : ''}.`,
+    );
   }
   return lines;
 }

@@ -36,14 +36,29 @@ describe('egress check', () => {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0]!, /policy "test" \(restrict, default deny/);
-    assert.match(lines[2]!, /^example\.com\s+443\/tcp\s+allow\s+allowed_by_rule\s+#2 allow example\.com at .*policy\.yaml:6:13/);
-    assert.match(lines[3]!, /^bad\.example\.com\s+443\/tcp\s+deny\s+denied_by_rule\s+#1 deny bad\.example\.com at .*:5:12/);
+    assert.match(
+      lines[2]!,
+      /^example\.com\s+443\/tcp\s+allow\s+allowed_by_rule\s+#2 allow example\.com at .*policy\.yaml:6:13/,
+    );
+    assert.match(
+      lines[3]!,
+      /^bad\.example\.com\s+443\/tcp\s+deny\s+denied_by_rule\s+#1 deny bad\.example\.com at .*:5:12/,
+    );
     assert.match(lines[4]!, /^evil\.test\s+443\/tcp\s+deny\s+default_deny\s+default \(deny\)/);
   });
 
   it('accepts every DEST form of DESIGN.md section 6', () => {
     const file = tempPolicy(POLICY);
-    const dests = ['example.com', 'a.example.com:443', '[2001:db8::1]:8443', '10.1.2.3', 'https://a.example.com/x?y', 'http://example.com:8080/', 'tcp://example.com:22', 'udp://example.com:53'];
+    const dests = [
+      'example.com',
+      'a.example.com:443',
+      '[2001:db8::1]:8443',
+      '10.1.2.3',
+      'https://a.example.com/x?y',
+      'http://example.com:8080/',
+      'tcp://example.com:22',
+      'udp://example.com:53',
+    ];
     const r = egress('check', '--json', '--policy', file, ...dests);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
@@ -51,8 +66,11 @@ describe('egress check', () => {
       out.map((o) => o.destination),
       dests,
     );
-    for (const o of out) for (const key of ['destination', 'allowed', 'verdict', 'mode', 'reason', 'rule']) assert.ok(key in o, `${key} in output`);
-    const target = (i: number) => out[i]!.target as { port: number; transport: string; host: string };
+    for (const o of out)
+      for (const key of ['destination', 'allowed', 'verdict', 'mode', 'reason', 'rule'])
+        assert.ok(key in o, `${key} in output`);
+    const target = (i: number) =>
+      out[i]!.target as { port: number; transport: string; host: string };
     assert.equal(target(0).port, 443);
     assert.equal(target(2).host, '2001:db8::1');
     assert.equal(target(4).port, 443);
@@ -64,7 +82,18 @@ describe('egress check', () => {
     assert.equal(out[5]!.verdict, 'allow');
   });
 
-  for (const bad of ['a b', 'example.com:0', 'example.com:70000', 'tcp://example.com', 'example.com/path', '[::1', 'ex\u0001ample.com', 'user@example.com', '1.2.3.256', 'fe80::1%eth0']) {
+  for (const bad of [
+    'a b',
+    'example.com:0',
+    'example.com:70000',
+    'tcp://example.com',
+    'example.com/path',
+    '[::1',
+    'ex\u0001ample.com',
+    'user@example.com',
+    '1.2.3.256',
+    'fe80::1%eth0',
+  ]) {
     it(`rejects the malformed destination ${JSON.stringify(bad)} with exit 2`, () => {
       const file = tempPolicy(POLICY);
       const r = egress('check', '--policy', file, bad);
@@ -84,35 +113,54 @@ describe('egress check', () => {
   });
 
   it('fails with exit 2 and a positioned message for a bad policy', () => {
-    const file = tempPolicy('version: 1\nname: x\nmode: restrict\nrules:\n  - allow: ["10.0.0.1/24"]\n');
+    const file = tempPolicy(
+      'version: 1\nname: x\nmode: restrict\nrules:\n  - allow: ["10.0.0.1/24"]\n',
+    );
     const r = egress('check', '--policy', file, 'example.com');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /policy\.yaml:5:13: 10\.0\.0\.1\/24 has host bits set — did you mean 10\.0\.0\.0\/24\?/);
+    assert.match(
+      r.stderr,
+      /policy\.yaml:5:13: 10\.0\.0\.1\/24 has host bits set — did you mean 10\.0\.0\.0\/24\?/,
+    );
   });
 
   it('fails with exit 2 for a missing policy file or option', () => {
     assert.equal(egress('check', '--policy', '/nonexistent.yaml', 'x.com').code, 2);
     assert.equal(egress('check', 'x.com').code, 2);
     assert.equal(egress('check', '--policy', 'builtin:restrict').code, 2);
-    assert.equal(egress('check', '--policy', 'builtin:restrict', '--from', 'nope', 'x.com').code, 2);
+    assert.equal(
+      egress('check', '--policy', 'builtin:restrict', '--from', 'nope', 'x.com').code,
+      2,
+    );
   });
 });
 
 describe('egress lint', () => {
   it('exits 0 for a valid policy and prints warnings with positions', () => {
-    const file = tempPolicy('version: 1\nname: x\nmode: restrict\nrules:\n  - allow: ["*.com", a.example]\n  - allow: [a.example]\n');
+    const file = tempPolicy(
+      'version: 1\nname: x\nmode: restrict\nrules:\n  - allow: ["*.com", a.example]\n  - allow: [a.example]\n',
+    );
     const r = egress('lint', '--policy', file);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /valid native policy "x"/);
-    assert.match(r.stderr, /policy\.yaml:5:13: warning: "\*\.com" matches names anyone can register/);
-    assert.match(r.stderr, /policy\.yaml:6:12: warning: "a\.example" in rule 2 never matches: rule 1 \(allow\) matches it first — remove the duplicate/);
+    assert.match(
+      r.stderr,
+      /policy\.yaml:5:13: warning: "\*\.com" matches names anyone can register/,
+    );
+    assert.match(
+      r.stderr,
+      /policy\.yaml:6:13: warning: "a\.example" in rule 2 never matches: rule 1 \(allow\) matches it first — remove the duplicate/,
+    );
   });
 
   it('exits 2 with FILE:LINE:COL messages for an invalid policy', () => {
     const file = tempPolicy('version: 1\nname: x\nmode: restrct\nwhitelistedDomains: []\n');
     const r = egress('lint', '--policy', file);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /policy\.yaml:3:7: "mode" must be one of "monitor", "restrict", "inspect", not "restrct" — did you mean "restrict"\?/);
+    assert.match(
+      r.stderr,
+      /policy\.yaml:3:7: "mode" must be one of "monitor", "restrict", "inspect", not "restrct" — did you mean "restrict"\?/,
+    );
     assert.match(r.stderr, /policy\.yaml:4:1: unknown field "whitelistedDomains"/);
     assert.match(r.stderr, /add --from sds/);
   });
@@ -146,7 +194,10 @@ describe('egress import and summary', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Mode: restrict/);
     assert.match(r.stdout, /1\. Blocks:\n\s+- bad\.example\.com/);
-    assert.match(r.stdout, /every subdomain of example\.com \(not example\.com itself\) on port 443/);
+    assert.match(
+      r.stdout,
+      /every subdomain of example\.com \(not example\.com itself\) on port 443/,
+    );
     assert.match(r.stdout, /Everything else is blocked\./);
   });
 
@@ -156,7 +207,16 @@ describe('egress import and summary', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`Mode: ${mode}`));
     }
-    const r = egress('check', '--json', '--no-host-registries', '--policy', 'builtin:restrict', 'pypi.org', 'files.pythonhosted.org', 'evil.test');
+    const r = egress(
+      'check',
+      '--json',
+      '--no-host-registries',
+      '--policy',
+      'builtin:restrict',
+      'pypi.org',
+      'files.pythonhosted.org',
+      'evil.test',
+    );
     const out = JSON.parse(r.stdout) as Array<{ verdict: string }>;
     assert.deepEqual(
       out.map((o) => o.verdict),

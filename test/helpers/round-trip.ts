@@ -4,14 +4,20 @@
  * and near misses from the policy's own selectors so each fixture is probed where it matters.
  */
 import assert from 'node:assert/strict';
-import { compilePolicy, decide, type DestinationQuery, type Policy } from '../../src/policy/index.js';
+import {
+  compilePolicy,
+  decide,
+  type DestinationQuery,
+  type Policy,
+} from '../../src/policy/index.js';
 import { emitNative } from '../../src/policy/formats/index.js';
 import { parseNative } from '../../src/policy/formats/native/parse.js';
 import { expandEcosystem } from '../../src/policy/ecosystems/index.js';
 import type { Selector } from '../../src/policy/model.js';
 
 function hostsFor(selector: Selector): string[] {
-  if (selector.ecosystem !== undefined) return expandEcosystem(selector.ecosystem, selector).flatMap(hostsFor);
+  if (selector.ecosystem !== undefined)
+    return expandEcosystem(selector.ecosystem, selector).flatMap(hostsFor);
   if (selector.cidr !== undefined) {
     const base = selector.cidr.split('/')[0]!;
     if (base.includes(':')) return [base, `[${base}]`];
@@ -23,7 +29,14 @@ function hostsFor(selector: Selector): string[] {
     const h = selector.host;
     if (h === '*' || h === '**') return ['anything.example', 'a.b.c.example'];
     const fixed = h.replace(/^(\*\*|\*)\./, '').replace(/\*/g, 'x');
-    return [fixed, `a.${fixed}`, `a.b.${fixed}`, `not${fixed}`, `${fixed}.evil.test`, fixed.toUpperCase() + '.'];
+    return [
+      fixed,
+      `a.${fixed}`,
+      `a.b.${fixed}`,
+      `not${fixed}`,
+      `${fixed}.evil.test`,
+      fixed.toUpperCase() + '.',
+    ];
   }
   return ['any.example', '192.0.2.10'];
 }
@@ -34,7 +47,14 @@ export function probeDestinations(policy: Policy): DestinationQuery[] {
     ...policy.viaUpstreamProxy,
     ...policy.resources.map((r) => ({ host: r.host, ...(r.ports ? { ports: r.ports } : {}) })),
   ];
-  const hosts = new Set<string>(['example.com', 'unlisted.test', '8.8.8.8', '127.0.0.1', '169.254.169.254', '::1']);
+  const hosts = new Set<string>([
+    'example.com',
+    'unlisted.test',
+    '8.8.8.8',
+    '127.0.0.1',
+    '169.254.169.254',
+    '::1',
+  ]);
   const ports = new Set<number>([443, 80, 22, 53]);
   for (const s of selectors) {
     for (const h of hostsFor(s)) hosts.add(h);
@@ -46,7 +66,9 @@ export function probeDestinations(policy: Policy): DestinationQuery[] {
     }
   }
   const out: DestinationQuery[] = [];
-  for (const host of hosts) for (const port of ports) for (const transport of ['tcp', 'udp'] as const) out.push({ host, port, transport });
+  for (const host of hosts)
+    for (const port of ports)
+      for (const transport of ['tcp', 'udp'] as const) out.push({ host, port, transport });
   return out;
 }
 
@@ -60,8 +82,17 @@ export function assertImportEquivalent(policy: Policy, extra: DestinationQuery[]
   for (const q of [...probeDestinations(policy), ...extra]) {
     const da = decide(a, q);
     const db = decide(b, q);
-    const pick = (d: typeof da) => ({ allowed: d.allowed, verdict: d.verdict, reason: d.reason, rule: d.rule?.index ?? null });
-    assert.deepEqual(pick(db), pick(da), `native YAML decides ${q.host}:${q.port}/${q.transport} differently\n${yaml}`);
+    const pick = (d: typeof da) => ({
+      allowed: d.allowed,
+      verdict: d.verdict,
+      reason: d.reason,
+      rule: d.rule?.index ?? null,
+    });
+    assert.deepEqual(
+      pick(db),
+      pick(da),
+      `native YAML decides ${q.host}:${q.port}/${q.transport} differently\n${yaml}`,
+    );
   }
   return yaml;
 }

@@ -23,7 +23,10 @@ function verdictCell(d: Decision): string {
 }
 
 export function runCheck(dests: string[], options: CheckOptions, io: Io): number {
-  if (dests.length === 0) throw new UsageError('give at least one destination, e.g. "egress check --policy p.yaml github.com"');
+  if (dests.length === 0)
+    throw new UsageError(
+      'give at least one destination, e.g. "egress check --policy p.yaml github.com"',
+    );
   const parsed: DestinationArg[] = dests.map((d) => {
     const r = parseDestinationArg(d);
     if (!r.ok) throw new UsageError(`invalid destination: ${r.error}`);
@@ -49,7 +52,9 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
   io.out(`policy "${p.name}" (${p.mode}, default ${p.default}, version ${compiled.version})\n`);
   const rows = decisions.map(({ dest, decision }) => [
     // Show what an odd spelling (0x7f.1, bücher.de) was normalised to.
-    dest.input.includes(decision.destination.host) ? dest.input : `${dest.input} (${decision.destination.host})`,
+    dest.input.includes(decision.destination.host)
+      ? dest.input
+      : `${dest.input} (${decision.destination.host})`,
     `${decision.destination.port}/${decision.destination.transport}`,
     verdictCell(decision),
     decision.reason,

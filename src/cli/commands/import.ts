@@ -6,7 +6,8 @@ import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 
 export function runImport(file: string, options: PolicyOptions, io: Io): number {
-  if (!options.from) throw new UsageError('--from FORMAT is required, e.g. "egress import --from sds policy.yaml"');
+  if (!options.from)
+    throw new UsageError('--from FORMAT is required, e.g. "egress import --from sds policy.yaml"');
   const loaded = loadPolicyFromOptions({ ...options, policy: file });
   for (const w of loaded.warnings) io.err(formatDiagnostic(w) + '\n');
   const header = `Imported from ${file} (${options.from}${options.role ? `, role ${options.role}` : ''}) by egress import.\nIt decides every destination exactly as the original does.`;

@@ -7,9 +7,14 @@ import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 
 export function runLint(options: PolicyOptions, io: Io): number {
   const loaded = loadPolicyFromOptions(options);
-  const warnings = [...loaded.warnings, ...lintPolicy(loaded.policy, { ecosystemExtras: loaded.extras })].sort((a, b) => a.line - b.line || a.col - b.col);
+  const warnings = [
+    ...loaded.warnings,
+    ...lintPolicy(loaded.policy, { ecosystemExtras: loaded.extras }),
+  ].sort((a, b) => a.line - b.line || a.col - b.col);
   for (const w of warnings) io.err(formatDiagnostic(w) + '\n');
   const p = loaded.policy;
-  io.out(`${options.policy}: valid ${p.origin?.format ?? 'native'} policy "${p.name}" (${p.mode}, ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'})${warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}\n`);
+  io.out(
+    `${options.policy}: valid ${p.origin?.format ?? 'native'} policy "${p.name}" (${p.mode}, ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'})${warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}\n`,
+  );
   return EXIT_OK;
 }
