@@ -9,6 +9,7 @@ import { formatDiagnostic, PolicyError } from '../policy/source/diagnostics.js';
 import { runCheck } from './commands/check.js';
 import { runImport } from './commands/import.js';
 import { runLint } from './commands/lint.js';
+import { runSchema } from './commands/schema.js';
 import { runSummary } from './commands/summary.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
@@ -68,6 +69,11 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   policyOptions(program.command('summary'))
     .description('what the policy allows and blocks, in words')
     .action((opts: PolicyOptions) => setExit(runSummary(opts, io)));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the native policy format (for editors)')
+    .action(() => setExit(runSchema(io)));
 
   return program;
 }
