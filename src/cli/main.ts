@@ -9,6 +9,7 @@ import { formatDiagnostic, PolicyError } from '../policy/source/diagnostics.js';
 import { runCheck } from './commands/check.js';
 import { runImport } from './commands/import.js';
 import { runLint } from './commands/lint.js';
+import { runProxy, type ProxyCommandOptions } from './commands/proxy.js';
 import { runSchema } from './commands/schema.js';
 import { runSummary } from './commands/summary.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, UsageError } from './errors.js';
@@ -33,6 +34,10 @@ function policyOptions(cmd: Command, required = true): Command {
       '--no-host-registries',
       "do not join this machine's npm/pip/apt registries to ecosystems",
     );
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function buildProgram(io: Io, setExit: (code: number) => void): Command {
@@ -69,6 +74,26 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   policyOptions(program.command('summary'))
     .description('what the policy allows and blocks, in words')
     .action((opts: PolicyOptions) => setExit(runSummary(opts, io)));
+
+  policyOptions(program.command('proxy'))
+    .description('run the egress proxy (HTTP forward proxy, CONNECT tunnels) enforcing a policy')
+    .requiredOption('--listen <host:port>', 'where the proxy listens, e.g. 127.0.0.1:3128')
+    .option('--resolve <name=ip>', 'pin a name to an address without DNS (repeatable)', collect, [])
+    .option(
+      '--audit-log <file>',
+      'append audit events as NDJSON (denials are on disk before the 403)',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'application log level (JSON on stderr)')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
+    .option('--workspace <name>', 'workspace name recorded in events', 'default')
+    .option('--access-hint <text>', 'how denied users ask for access (shown in 403 bodies)')
+    .option('--connect-timeout <ms>', 'upstream connect timeout')
+    .option('--idle-timeout <ms>', 'close connections idle this long')
+    .option('--max-connections <n>', 'answer 503 beyond this many connections')
+    .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
 
   program
     .command('schema')

@@ -19,6 +19,8 @@ export type ReasonCode =
   | 'decider_bad_return'
   | 'invalid_destination'
   | 'no_policy'
+  | 'host_mismatch'
+  | 'sni_mismatch'
   | `ip_class:${IpClass}`;
 
 export interface RuleRef {

@@ -52,6 +52,10 @@ export function explainReason(decision: Decision): string {
       return `the decider of ${policy} gave an answer that is neither allow nor deny, so the request fails closed`;
     case 'invalid_destination':
       return `the destination is not valid${decision.error ? `: ${decision.error}` : ''}`;
+    case 'host_mismatch':
+      return 'the Host header names a different host than the request target (domain fronting)';
+    case 'sni_mismatch':
+      return `the TLS server name differs from the tunnel's host and ${policy} does not allow it (domain fronting)`;
     case 'no_policy':
       return 'no policy applies to this client, so it fails closed';
     default: {

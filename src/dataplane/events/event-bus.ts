@@ -1,0 +1,46 @@
+/**
+ * Where events go: the durable audit log (if configured) and in-process listeners (metrics,
+ * the run summary, tests). `emit` resolves when the event is durable; listeners are called
+ * synchronously and can never block or break the data path.
+ */
+import { AuditUnavailableError, type AuditLog } from './audit-log.js';
+import { buildEvent, type AuditEvent, type EventInput } from './event.js';
+
+export type EventListener = (event: AuditEvent) => void;
+
+export class EventBus {
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(private readonly log: AuditLog | null = null) {}
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** False once the audit log has failed: callers must stop letting traffic through. */
+  get healthy(): boolean {
+    return this.log === null || this.log.healthy;
+  }
+
+  /** Builds, publishes and durably records an event. Rejects with AuditUnavailableError. */
+  async emit(input: EventInput): Promise<AuditEvent> {
+    const event = buildEvent(input);
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not affect traffic or the audit trail.
+      }
+    }
+    if (this.log) await this.log.record(event);
+    return event;
+  }
+
+  /** For events whose durability nobody waits on (closed, opened): failures are still counted. */
+  emitLater(input: EventInput): void {
+    this.emit(input).catch((err: unknown) => {
+      if (!(err instanceof AuditUnavailableError)) throw err;
+    });
+  }
+}

@@ -1,0 +1,38 @@
+/** What every protocol handler of one proxy shares. */
+import type { Agent } from 'node:http';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/event-bus.js';
+import type { PolicyProvider } from './client-identity.js';
+import type { Gate } from './gate.js';
+
+export interface ProxyLimits {
+  /** Largest request head accepted (bytes). */
+  maxHeaderBytes: number;
+  /** Time to establish the upstream TCP connection. */
+  connectTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** A client must finish sending its request head within this time (slowloris). */
+  headersTimeoutMs: number;
+  /** Connections beyond this get 503 and are closed. */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxHeaderBytes: 32 * 1024,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  headersTimeoutMs: 15_000,
+  maxConnections: 20_000,
+};
+
+export interface ProxyContext {
+  gate: Gate;
+  policies: PolicyProvider;
+  bus: EventBus;
+  limits: ProxyLimits;
+  accessHint?: string;
+  /** Keep-alive pool for plain-HTTP upstream requests (keyed by the dialled IP). */
+  agent: Agent;
+  log: Logger;
+}

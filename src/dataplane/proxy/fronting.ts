@@ -1,0 +1,67 @@
+/**
+ * Domain fronting: a request whose routing name (the absolute URI, the CONNECT authority) is
+ * allowed but whose real name (the Host header, the TLS SNI) is another. The upstream would
+ * serve the other name, so the allowed name must not be a ticket to it.
+ */
+import { decide, explain, type CompiledPolicy, type Decision } from '../../policy/index.js';
+import { normaliseHost } from '../../policy/normalise/host.js';
+import type { Identification } from './client-identity.js';
+import type { ProxyContext } from './context.js';
+import type { Admission, GateTarget } from './gate.js';
+import { hostHeaderTarget } from './http-forward.js';
+
+function frontingDecision(
+  compiled: CompiledPolicy,
+  target: GateTarget,
+  reason: 'host_mismatch' | 'sni_mismatch',
+): Decision {
+  const base = decide(compiled, target);
+  const monitor = compiled.policy.mode === 'monitor';
+  return { ...base, allowed: monitor, verdict: 'deny', wouldDeny: monitor, reason, rule: null };
+}
+
+/** Host header vs absolute URI: a different host or port is refused (recorded in monitor mode). */
+export async function frontingRefusal(
+  ctx: ProxyContext,
+  id: Extract<Identification, { ok: true }>,
+  target: GateTarget,
+  hostHeader: string | undefined,
+): Promise<Extract<Admission, { ok: false }> | undefined> {
+  if (hostHeader === undefined || !id.compiled) return undefined;
+  const header = hostHeaderTarget(hostHeader, target.port);
+  const uri = normaliseHost(target.host);
+  if (header && uri.ok && header.host === uri.host.name && header.port === target.port)
+    return undefined;
+  const decision = frontingDecision(id.compiled, target, 'host_mismatch');
+  if (decision.allowed) {
+    ctx.bus.emitLater({
+      type: 'request.allowed',
+      client: id.client,
+      decision,
+      description: `${explain(decision)} (Host: ${hostHeader})`,
+    });
+    return undefined;
+  }
+  const refusal = await ctx.gate.refuse(decision, id.client, target);
+  return refusal.ok ? undefined : refusal;
+}
+
+/**
+ * SNI vs CONNECT authority: a different name is judged by the policy on its own; if the policy
+ * would not allow it, the tunnel is refused. Returns the refusing decision, or undefined.
+ */
+export function sniRefusal(
+  compiled: CompiledPolicy,
+  target: GateTarget,
+  serverName: string,
+): Decision | undefined {
+  const sni = normaliseHost(serverName);
+  const host = normaliseHost(target.host);
+  if (sni.ok && host.ok && sni.host.name === host.host.name) return undefined;
+  if (sni.ok) {
+    const judged = decide(compiled, { host: sni.host.name, port: target.port, transport: 'tcp' });
+    if (judged.verdict === 'allow') return undefined;
+  }
+  const decision = frontingDecision(compiled, target, 'sni_mismatch');
+  return { ...decision, error: `TLS server name "${serverName}"` };
+}

@@ -1,0 +1,193 @@
+/**
+ * The gate every connection passes, whatever protocol brought it (HTTP, CONNECT, SOCKS5,
+ * transparent): the request path of DESIGN.md section 2 as one function of named steps.
+ *
+ *   decide(policy, target) → ask the decider if a rule says so → resolve once → classify every
+ *   address → choose exactly the address that was classified → record the decision
+ *
+ * A denial is durably in the audit log before admit() returns, so the caller can answer 403
+ * knowing the record exists.
+ */
+import {
+  decide,
+  decideAddress,
+  explain,
+  type CompiledPolicy,
+  type Decision,
+} from '../../policy/index.js';
+import type { DestinationQuery } from '../../policy/decision.js';
+import { parseIp } from '../../policy/normalise/ip.js';
+import type { ClientContext } from '../events/event.js';
+import type { EventBus } from '../events/event-bus.js';
+import { ResolveError, type Resolver } from '../net/resolver.js';
+import type { DeciderClient } from './decider-client.js';
+
+export interface GateTarget extends DestinationQuery {
+  scheme?: string;
+  method?: string;
+  path?: string;
+}
+
+export type Admission =
+  | { ok: true; decision: Decision; address: string }
+  | { ok: false; decision: Decision | null; status: number; reason: string; message: string };
+
+export interface GateOptions {
+  resolver: Resolver;
+  bus: EventBus;
+  decider?: DeciderClient;
+  /** Addresses (ip:port) the proxy listens on: never a destination (no loops). */
+  selfAddresses?: () => ReadonlySet<string>;
+}
+
+export class Gate {
+  constructor(private readonly options: GateOptions) {}
+
+  async admit(
+    compiled: CompiledPolicy | null,
+    client: ClientContext,
+    target: GateTarget,
+  ): Promise<Admission> {
+    if (!compiled) return this.deny(noPolicyDecision(target), client, target);
+    let decision = decide(compiled, target);
+    if (decision.reason === 'decider_required')
+      decision = await this.askDecider(compiled, decision, client, target);
+    if (!decision.allowed) return this.deny(decision, client, target);
+
+    let addresses: string[];
+    try {
+      addresses = await this.addressesOf(decision);
+    } catch (err) {
+      const code = err instanceof ResolveError ? err.code : 'dns_failure';
+      await this.options.bus
+        .emit({
+          type: 'request.failed',
+          client,
+          decision,
+          reason: code,
+          description: `Could not resolve ${decision.destination.host}: ${(err as Error).message}.`,
+        })
+        .catch(() => undefined);
+      return { ok: false, decision, status: 502, reason: code, message: (err as Error).message };
+    }
+
+    const self = this.options.selfAddresses?.() ?? new Set<string>();
+    let lastDenied: Decision | null = null;
+    for (const address of addresses) {
+      let checked = decideAddress(compiled, decision, address);
+      if (self.has(`${checked.destination.ip}:${target.port}`)) {
+        checked = {
+          ...checked,
+          allowed: false,
+          verdict: 'deny',
+          wouldDeny: false,
+          reason: 'ip_class:proxy_self',
+        };
+      }
+      if (checked.allowed) {
+        if (!this.options.bus.healthy)
+          return {
+            ok: false,
+            decision: checked,
+            status: 503,
+            reason: 'audit_unavailable',
+            message: 'the audit log cannot be written, so egress lets nothing through',
+          };
+        this.options.bus.emitLater({
+          type: 'request.allowed',
+          client,
+          decision: checked,
+          destination: eventDestination(checked, target),
+          description: explain(checked),
+        });
+        return { ok: true, decision: checked, address: checked.destination.ip! };
+      }
+      lastDenied = checked;
+    }
+    return this.deny(lastDenied!, client, target);
+  }
+
+  private async addressesOf(decision: Decision): Promise<string[]> {
+    const host = decision.destination.host;
+    if (parseIp(host).ok) return [host];
+    return this.options.resolver.resolve(host);
+  }
+
+  private async askDecider(
+    compiled: CompiledPolicy,
+    decision: Decision,
+    client: ClientContext,
+    target: GateTarget,
+  ): Promise<Decision> {
+    const decider = this.options.decider;
+    if (!decider || !decision.decider) {
+      const failed: Decision = {
+        ...decision,
+        reason: 'decider_error',
+        allowed: compiled.policy.mode === 'monitor',
+        wouldDeny: compiled.policy.mode === 'monitor',
+      };
+      await this.options.bus
+        .emit({
+          type: 'decider.failure',
+          client,
+          decision: failed,
+          description: 'A decide rule matched but no decider is configured; denied (fail closed).',
+        })
+        .catch(() => undefined);
+      return failed;
+    }
+    return decider.decide(compiled, decision, client, target);
+  }
+
+  /** Records and returns a refusal decided outside the policy walk (fronting). */
+  refuse(decision: Decision, client: ClientContext, target: GateTarget): Promise<Admission> {
+    return this.deny(decision, client, target);
+  }
+
+  private async deny(
+    decision: Decision,
+    client: ClientContext,
+    target: GateTarget,
+  ): Promise<Admission> {
+    const description = explain(decision);
+    try {
+      await this.options.bus.emit({
+        type: 'request.denied',
+        client,
+        decision,
+        destination: eventDestination(decision, target),
+        description,
+      });
+    } catch {
+      // The denial stands even if it cannot be recorded; the audit failure is reported elsewhere.
+    }
+    return { ok: false, decision, status: 403, reason: decision.reason, message: description };
+  }
+}
+
+function eventDestination(decision: Decision, target: GateTarget) {
+  const d = decision.destination;
+  return {
+    host: d.host,
+    ...(d.ip ? { ip: d.ip } : {}),
+    port: d.port,
+    transport: d.transport,
+    ...(target.scheme ? { scheme: target.scheme } : {}),
+  };
+}
+
+/** The decision for a client no policy applies to: deny, fail closed (DESIGN.md 3.3). */
+export function noPolicyDecision(target: GateTarget): Decision {
+  return {
+    allowed: false,
+    verdict: 'deny',
+    mode: 'restrict',
+    enforced: true,
+    wouldDeny: false,
+    reason: 'no_policy',
+    rule: null,
+    policy: { name: '(none)', version: '-' },
+    destination: { host: target.host, port: target.port, transport: target.transport ?? 'tcp' },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * EgressProxy: the HTTP forward proxy listener (absolute-form HTTP, CONNECT, upgrades) with its
+ * limits, as a class with start()/close(). Protocol work is in the handlers; this file wires
+ * them to a node:http server and keeps the connection accounting.
+ */
+import { Agent, createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/event-bus.js';
+import type { Resolver } from '../net/resolver.js';
+import type { PolicyProvider } from './client-identity.js';
+import { handleConnect } from './connect-tunnel.js';
+import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits } from './context.js';
+import type { DeciderClient } from './decider-client.js';
+import { failureResponse, rawResponse } from './deny-response.js';
+import { Gate } from './gate.js';
+import { handleForward } from './http-forward.js';
+import { handleUpgrade } from './upgrade.js';
+
+export interface EgressProxyOptions {
+  host: string;
+  port: number;
+  policies: PolicyProvider;
+  resolver: Resolver;
+  bus: EventBus;
+  log: Logger;
+  decider?: DeciderClient;
+  limits?: Partial<ProxyLimits>;
+  accessHint?: string;
+}
+
+export class EgressProxy {
+  private readonly server: Server;
+  private readonly ctx: ProxyContext;
+  private readonly sockets = new Set<Socket>();
+  private listening: AddressInfo | null = null;
+
+  constructor(private readonly options: EgressProxyOptions) {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const gate = new Gate({
+      resolver: options.resolver,
+      bus: options.bus,
+      ...(options.decider ? { decider: options.decider } : {}),
+      selfAddresses: () => this.selfAddresses(),
+    });
+    this.ctx = {
+      gate,
+      policies: options.policies,
+      bus: options.bus,
+      limits,
+      agent: new Agent({
+        keepAlive: true,
+        maxSockets: 512,
+        maxFreeSockets: 256,
+        timeout: limits.idleTimeoutMs,
+      }),
+      log: options.log,
+      ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+    };
+    this.server = createServer({
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: 5_000,
+      // Rejects Content-Length together with Transfer-Encoding and other ambiguities (smuggling).
+      insecureHTTPParser: false,
+    });
+    this.server.on('connection', (socket: Socket) => this.onConnection(socket));
+    this.server.on('request', (req, res) => {
+      handleForward(this.ctx, req, res).catch((err: unknown) =>
+        this.internalError(err, () => res.destroy()),
+      );
+    });
+    this.server.on('connect', (req, socket: Socket, head: Buffer) => {
+      handleConnect(this.ctx, req, socket, head).catch((err: unknown) =>
+        this.internalError(err, () => socket.destroy()),
+      );
+    });
+    this.server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      handleUpgrade(this.ctx, req, socket, head).catch((err: unknown) =>
+        this.internalError(err, () => socket.destroy()),
+      );
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+      this.onClientError(err, socket),
+    );
+  }
+
+  get address(): AddressInfo {
+    if (!this.listening) throw new Error('the proxy is not listening');
+    return this.listening;
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  async start(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listening = this.server.address() as AddressInfo;
+    return this.listening;
+  }
+
+  /** Stops accepting; waits up to `drainMs` for open connections, then closes the rest. */
+  async close(drainMs = 0): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (drainMs > 0) {
+      const deadline = Date.now() + drainMs;
+      while (this.sockets.size > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const socket of this.sockets) socket.destroy();
+    this.ctx.agent.destroy();
+    await closed;
+    this.listening = null;
+  }
+
+  private selfAddresses(): ReadonlySet<string> {
+    if (!this.listening) return new Set();
+    const { address, port } = this.listening;
+    const set = new Set([`${address}:${port}`]);
+    if (address === '0.0.0.0' || address === '::')
+      ['127.0.0.1', '::1'].forEach((a) => set.add(`${a}:${port}`));
+    return set;
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.sockets.size >= this.ctx.limits.maxConnections) {
+      socket.end(
+        rawResponse(
+          failureResponse(
+            503,
+            'too_many_connections',
+            `egress is at its limit of ${this.ctx.limits.maxConnections} connections; try again shortly`,
+          ),
+        ),
+      );
+      socket.destroySoon();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const text = tooLarge
+      ? failureResponse(
+          431,
+          'headers_too_large',
+          `the request head is larger than ${this.ctx.limits.maxHeaderBytes} bytes`,
+        )
+      : timeout
+        ? failureResponse(
+            408,
+            'headers_timeout',
+            `the request head did not arrive within ${this.ctx.limits.headersTimeoutMs} ms`,
+          )
+        : failureResponse(
+            400,
+            'bad_request',
+            `the request could not be parsed (${err.code ?? err.message})`,
+          );
+    socket.end(rawResponse(text));
+  }
+
+  private internalError(err: unknown, cleanup: () => void): void {
+    this.options.log.error({ err }, 'internal error while handling a connection');
+    cleanup();
+  }
+}

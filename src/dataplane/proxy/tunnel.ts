@@ -1,0 +1,54 @@
+/**
+ * A byte tunnel between a client socket and an upstream socket, with idle timeout and byte
+ * counts, ending both sides together. Used by CONNECT, upgrades, SOCKS5 and transparent mode.
+ */
+import type { Socket } from 'node:net';
+
+export interface TunnelResult {
+  bytesIn: number;
+  bytesOut: number;
+  error?: string;
+}
+
+/**
+ * Pipes `client` ⇄ `upstream`. `pending` is client data already read (sent first). Resolves when
+ * both sides are closed.
+ */
+export function runTunnel(
+  client: Socket,
+  upstream: Socket,
+  idleTimeoutMs: number,
+  pending?: Buffer,
+): Promise<TunnelResult> {
+  return new Promise((resolve) => {
+    let bytesIn = 0;
+    let bytesOut = pending?.length ?? 0;
+    let error: string | undefined;
+    let closed = 0;
+    const done = () => {
+      if (++closed === 2) resolve({ bytesIn, bytesOut, ...(error ? { error } : {}) });
+    };
+    const onError = (side: string) => (err: Error) => {
+      error ??= `${side}: ${err.message}`;
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', onError('client'));
+    upstream.on('error', onError('upstream'));
+    client.on('close', done);
+    upstream.on('close', done);
+    client.setTimeout(idleTimeoutMs, () => {
+      error ??= 'idle timeout';
+      client.destroy();
+      upstream.destroy();
+    });
+    upstream.setTimeout(0);
+    client.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
+    upstream.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+    // Activity upstream also keeps the tunnel alive.
+    upstream.on('data', () => client.setTimeout(idleTimeoutMs));
+    if (pending?.length) upstream.write(pending);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Upgrades through the forward proxy (WebSocket over plain HTTP: `GET http://host/ws` with
+ * `Upgrade: websocket`). Judged like any forward request, then the request head is replayed to
+ * the classified address and the two sockets are joined.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { explain } from '../../policy/engine/explain.js';
+import { dial, DialError } from '../net/dial.js';
+import type { ProxyContext } from './context.js';
+import { failureResponse } from './deny-response.js';
+import { frontingRefusal } from './fronting.js';
+import { endToEndHeaders } from './headers.js';
+import { absoluteTarget } from './http-forward.js';
+import { authText, refusalText, writeRaw } from './respond.js';
+import { runTunnel } from './tunnel.js';
+
+export async function handleUpgrade(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+): Promise<void> {
+  const started = performance.now();
+  socket.on('error', () => socket.destroy());
+  const target = absoluteTarget(req.url);
+  if (!target) {
+    writeRaw(
+      socket,
+      failureResponse(
+        400,
+        'bad_request',
+        'upgrades through egress need an absolute-form URL (GET http://host/path)',
+      ),
+    );
+    return;
+  }
+  const id = ctx.policies.identify(
+    req.headers['proxy-authorization'],
+    socket.remoteAddress ?? null,
+  );
+  if (!id.ok) {
+    writeRaw(socket, authText(id));
+    return;
+  }
+  const query = {
+    host: target.host,
+    port: target.port,
+    transport: 'tcp' as const,
+    scheme: 'ws',
+    method: req.method ?? 'GET',
+    path: target.path,
+  };
+  const fronting = await frontingRefusal(ctx, id, query, req.headers.host);
+  if (fronting) {
+    writeRaw(socket, refusalText(fronting, ctx.accessHint));
+    return;
+  }
+  const admission = await ctx.gate.admit(id.compiled, id.client, query);
+  if (!admission.ok) {
+    writeRaw(socket, refusalText(admission, ctx.accessHint));
+    return;
+  }
+  let upstream: Socket;
+  try {
+    upstream = await dial(admission.address, target.port, ctx.limits.connectTimeoutMs);
+  } catch (err) {
+    const failure = err instanceof DialError ? err : new DialError('upstream_error', String(err));
+    writeRaw(socket, failureResponse(failure.status, failure.code, failure.message));
+    return;
+  }
+  const headers = endToEndHeaders(req.headers, true);
+  headers.host = req.headers.host ?? target.host;
+  const lines = [`${req.method} ${target.path} HTTP/1.1`];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${String(v)}`);
+  }
+  upstream.write(lines.join('\r\n') + '\r\n\r\n');
+  const result = await runTunnel(socket, upstream, ctx.limits.idleTimeoutMs, head);
+  ctx.bus.emitLater({
+    type: 'request.closed',
+    client: id.client,
+    decision: admission.decision,
+    http: { method: req.method ?? 'GET', path: target.path },
+    bytesIn: result.bytesIn,
+    bytesOut: result.bytesOut,
+    durationMs: Math.round(performance.now() - started),
+    description: `${explain(admission.decision)} Upgrade closed.`,
+  });
+}
