@@ -83,6 +83,9 @@ export function parseCondukt(input: FormatInput): ParsedPolicy {
       reporter.error(
         ['redact', i],
         `"${pattern}" is not a valid regular expression: ${(err as Error).message}`,
+        /^\(\?[a-z]+\)/.test(pattern)
+          ? 'egress reads JavaScript regular expressions, which have no inline flags like "(?i)": spell out both cases, e.g. "[Aa]uthorization"'
+          : undefined,
       );
     }
   });

@@ -68,19 +68,28 @@ export function convertFly(raw: FlyPolicyRaw, reporter: Reporter, file: string):
       );
       return;
     }
+    const ports = rule.ports.flatMap((p, j) => {
+      if (typeof p.port === 'number') return [{ port: p.port, protocol: p.protocol, j }];
+      reporter.error(
+        [...path, 'ports', j, 'port'],
+        `Fly ports are single numbers, not "${p.port}"`,
+        'write one {"protocol": ..., "port": ...} entry per port',
+      );
+      return [];
+    });
     if (rule.direction === 'ingress') {
-      rule.ports.forEach((p, j) => {
+      ports.forEach(({ port, protocol, j }) => {
         ingress.push({
-          ports: [{ from: p.port, to: p.port }],
-          transport: p.protocol,
+          ports: [{ from: port, to: port }],
+          transport: protocol,
           source: reporter.location([...path, 'ports', j]),
         });
       });
       return;
     }
-    const selectors: Selector[] = rule.ports.map((p, j) => ({
-      ports: [{ from: p.port, to: p.port }],
-      transport: p.protocol,
+    const selectors: Selector[] = ports.map(({ port, protocol, j }) => ({
+      ports: [{ from: port, to: port }],
+      transport: protocol,
       source: reporter.location([...path, 'ports', j]),
     }));
     egress.push({ kind: 'allow', selectors, source: reporter.location(path) });

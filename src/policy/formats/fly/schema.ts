@@ -6,7 +6,8 @@
 import { z } from 'zod';
 
 export const flyPortSchema = z.strictObject({
-  port: z.number().int().min(1).max(65535),
+  /** A string is accepted only to say clearly that Fly has no port ranges. */
+  port: z.union([z.number().int().min(1).max(65535), z.string()]),
   protocol: z.enum(['tcp', 'udp']),
 });
 
