@@ -18,7 +18,7 @@ const NOT_EGRESS: Record<string, string> = {
   allowAllUnixSockets: 'Unix sockets are local, not network egress',
   allowLocalBinding: 'binding local ports is not egress',
   allowMachLookup: 'macOS XPC services are not network egress',
-  strictAllowlist: 'egress never asks: hosts outside allowedDomains are always denied',
+  strictAllowlist: 'egress never asks: hosts outside allowedDomains are denied',
   httpProxyPort: 'egress is the proxy and enforces these lists itself',
   socksProxyPort: 'egress is the proxy and enforces these lists itself',
   mitmProxy: 'use egress inspect mode to look inside HTTPS',
@@ -34,7 +34,14 @@ function baseName(file: string): string {
 function convertNetwork(net: SrtNetworkRaw, reporter: Reporter): Rule[] {
   const base = ['network'];
   for (const key of Object.keys(NOT_EGRESS)) {
-    if (net[key as keyof SrtNetworkRaw] !== undefined)
+    const value = net[key as keyof SrtNetworkRaw];
+    // Settings left at what egress does anyway are not worth a warning.
+    const inert =
+      value === undefined ||
+      (Array.isArray(value) && value.length === 0) ||
+      (value === false && key !== 'strictAllowlist') ||
+      (value === true && key === 'strictAllowlist');
+    if (!inert)
       reporter.warn([...base, key], `"${key}" is ignored by egress`, NOT_EGRESS[key], {
         key: true,
       });
