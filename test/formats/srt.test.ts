@@ -58,7 +58,7 @@ describe('srt: valid settings', () => {
     const d = decideText(policy, 'github.com:22');
     assert.equal(d.reason, 'denied_by_rule');
     assert.equal(d.rule?.name, 'SSH is blocked; use an https remote');
-    assert.equal(d.rule?.source, `${F('valid-settings.json")}:11:42`);
+    assert.equal(d.rule?.source, `${F('valid-settings.json')}:11:42`);
   });
 
   it('reads localhost, ports and bracketed IPv6', () => {
