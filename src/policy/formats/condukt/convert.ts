@@ -31,7 +31,9 @@ export function conduktGlobSelector(
     );
     return undefined;
   }
-  if (/[:/]/.test(text) && !/^\[?[0-9a-f:.]+\]?$/i.test(text)) {
+  // Two or more colons is an IPv6 literal, which Condukt compares as text like any host.
+  const portOrPath = text.includes('/') || (text.includes(':') && text.split(':').length < 3);
+  if (portOrPath) {
     reporter.error(
       path,
       `"${glob}" never matches in Condukt: globs are matched against the host name alone`,
