@@ -49,6 +49,8 @@ export interface DeciderSettings {
   contextMessages?: number;
   /** Condukt: which session metadata keys to send. */
   contextMetadata?: string[];
+  /** Condukt: static metadata (key → value) sent with every decider request. */
+  metadata?: Record<string, string>;
 }
 
 export interface Rule {

@@ -4,6 +4,10 @@
  */
 import { PolicyError } from '../source/diagnostics.js';
 import { nativeFormat } from './native/parse.js';
+import { conduktFormat } from './condukt/parse.js';
+import { flyFormat } from './fly/parse.js';
+import { smokescreenFormat } from './smokescreen/parse.js';
+import { srtFormat } from './srt/parse.js';
 import type { FormatId, FormatInput, ParsedPolicy, PolicyFormat } from './types.js';
 import { FORMAT_IDS } from './types.js';
 
@@ -14,6 +18,10 @@ export { emitNative } from './native/emit.js';
 /** Formats by id. Importers register here as they are added. */
 export const FORMATS: Readonly<Partial<Record<FormatId, PolicyFormat>>> = {
   native: nativeFormat,
+  fly: flyFormat,
+  condukt: conduktFormat,
+  smokescreen: smokescreenFormat,
+  srt: srtFormat,
 };
 
 export function isFormatId(id: string): id is FormatId {

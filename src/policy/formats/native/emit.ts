@@ -46,6 +46,7 @@ function deciderValue(d: DeciderSettings): Record<string, unknown> {
   out.cache = d.cache;
   if (d.contextMessages !== undefined) out.contextMessages = d.contextMessages;
   if (d.contextMetadata !== undefined) out.contextMetadata = d.contextMetadata;
+  if (d.metadata !== undefined) out.metadata = d.metadata;
   return out;
 }
 

@@ -159,6 +159,7 @@ function convertDecider(
   if (raw.module !== undefined) settings.module = raw.module;
   if (raw.contextMessages !== undefined) settings.contextMessages = raw.contextMessages;
   if (raw.contextMetadata !== undefined) settings.contextMetadata = raw.contextMetadata;
+  if (raw.metadata !== undefined) settings.metadata = raw.metadata;
   return settings;
 }
 

@@ -67,6 +67,10 @@ export const deciderSchema = z.strictObject({
     .meta({ description: 'Cache answers per workspace per host (default true).' }),
   contextMessages: z.number().int().min(0).optional(),
   contextMetadata: z.array(z.string()).optional(),
+  metadata: z
+    .record(z.string(), z.string())
+    .optional()
+    .meta({ description: 'Static metadata sent with every decider request.' }),
 });
 
 export const ruleSchema = z
