@@ -3,7 +3,10 @@
  * way in for callers; it never lets a raw exception out for bad input (PolicyError only).
  */
 import { PolicyError } from '../source/diagnostics.js';
+import { ghAwFormat } from './gh-aw/parse.js';
+import { hardenRunnerFormat } from './harden-runner/parse.js';
 import { nativeFormat } from './native/parse.js';
+import { sdsFormat } from './sds/parse.js';
 import type { FormatId, FormatInput, ParsedPolicy, PolicyFormat } from './types.js';
 import { FORMAT_IDS } from './types.js';
 
@@ -14,6 +17,9 @@ export { emitNative } from './native/emit.js';
 /** Formats by id. Importers register here as they are added. */
 export const FORMATS: Readonly<Partial<Record<FormatId, PolicyFormat>>> = {
   native: nativeFormat,
+  sds: sdsFormat,
+  'gh-aw': ghAwFormat,
+  'harden-runner': hardenRunnerFormat,
 };
 
 export function isFormatId(id: string): id is FormatId {
