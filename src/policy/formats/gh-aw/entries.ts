@@ -59,6 +59,15 @@ export function convertEntry(
     if (!checkEcosystem(text, reporter, path, extras)) return undefined;
     return { ecosystem: text, source };
   }
+  const withPort = /^([^:[\]]+):(\d+)$/.exec(text);
+  if (withPort) {
+    reporter.error(
+      path,
+      `"${text}" has a port; gh-aw network entries are domains without ports`,
+      `write "${withPort[1]}" (every port), or use the native format for port rules`,
+    );
+    return undefined;
+  }
   const selector = targetFor(text, kind, reporter, path);
   if (!selector) return undefined;
   if (ports) selector.ports = ports;
