@@ -105,6 +105,13 @@ export function chooseFromWorkflow(
     );
     return undefined;
   }
+  for (const id of jobIds.filter((j) => !governed.includes(j)))
+    reporter.warn(
+      ['jobs', id],
+      `job "${id}" has no harden-runner step and no cluster-level policy was given, so this policy does not cover it`,
+      undefined,
+      { key: true },
+    );
   const chosen = governed.map((id) => configForJob(raw, id, reporter, input, reporters, cluster));
   if (chosen.some((c) => !c)) return undefined;
   const byKey = new Map<string, string[]>();
