@@ -17,10 +17,13 @@ const transport = z
 
 export const selectorObjectSchema = z
   .strictObject({
-    host: z.string().optional().meta({
-      description:
-        'Host pattern: example.com, *.example.com (one label), **.example.com (any depth), api-*.example.com, *.',
-    }),
+    host: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'Host pattern: example.com, *.example.com (one label), **.example.com (any depth), api-*.example.com, *.',
+      }),
     includeSubdomains: z
       .boolean()
       .optional()
@@ -50,10 +53,13 @@ const selector = z.union([
 const selectorList = z.union([selector, z.array(selector)]);
 
 export const deciderSchema = z.strictObject({
-  url: z.string().optional().meta({
-    description:
-      'Webhook that receives POST JSON and answers {"decision": "allow"|"deny", "reason": "..."}.',
-  }),
+  url: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'Webhook that receives POST JSON and answers {"decision": "allow"|"deny", "reason": "..."}.',
+    }),
   module: z.string().optional().meta({ description: 'JS module exporting decide(ctx, req).' }),
   timeoutMs: z
     .number()
@@ -100,10 +106,12 @@ export const nativePolicySchema = z
     version: z.literal(1).meta({ description: 'Format version; always 1 for now.' }),
     name: z.string().min(1),
     description: z.string().optional(),
-    mode: z.enum(['monitor', 'restrict', 'inspect']).meta({
-      description:
-        'monitor: log everything, block nothing; restrict: enforce; inspect: restrict plus TLS inspection.',
-    }),
+    mode: z
+      .enum(['monitor', 'restrict', 'inspect'])
+      .meta({
+        description:
+          'monitor: log everything, block nothing; restrict: enforce; inspect: restrict plus TLS inspection.',
+      }),
     default: verdict
       .optional()
       .meta({ description: 'Verdict when no rule matches (default deny).' }),
@@ -113,10 +121,13 @@ export const nativePolicySchema = z
       .optional()
       .meta({ description: 'Attached repositories and services: always reachable.' }),
     decider: deciderSchema.optional(),
-    redact: z.array(z.string()).optional().meta({
-      description:
-        'Regular expressions removed from inspected headers and bodies before recording.',
-    }),
+    redact: z
+      .array(z.string())
+      .optional()
+      .meta({
+        description:
+          'Regular expressions removed from inspected headers and bodies before recording.',
+      }),
     maxBodyCapture: z
       .number()
       .int()
