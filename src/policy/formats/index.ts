@@ -3,11 +3,14 @@
  * way in for callers; it never lets a raw exception out for bad input (PolicyError only).
  */
 import { PolicyError } from '../source/diagnostics.js';
+import { ghAwFormat } from './gh-aw/parse.js';
+import { hardenRunnerFormat } from './harden-runner/parse.js';
 import { nativeFormat } from './native/parse.js';
 import { conduktFormat } from './condukt/parse.js';
 import { flyFormat } from './fly/parse.js';
 import { smokescreenFormat } from './smokescreen/parse.js';
 import { srtFormat } from './srt/parse.js';
+import { sdsFormat } from './sds/parse.js';
 import type { FormatId, FormatInput, ParsedPolicy, PolicyFormat } from './types.js';
 import { FORMAT_IDS } from './types.js';
 
@@ -16,12 +19,15 @@ export { FORMAT_IDS } from './types.js';
 export { emitNative } from './native/emit.js';
 
 /** Formats by id. Importers register here as they are added. */
-export const FORMATS: Readonly<Partial<Record<FormatId, PolicyFormat>>> = {
+export const FORMATS: Readonly<Record<FormatId, PolicyFormat>> = {
   native: nativeFormat,
   fly: flyFormat,
   condukt: conduktFormat,
   smokescreen: smokescreenFormat,
   srt: srtFormat,
+  sds: sdsFormat,
+  'gh-aw': ghAwFormat,
+  'harden-runner': hardenRunnerFormat,
 };
 
 export function isFormatId(id: string): id is FormatId {
