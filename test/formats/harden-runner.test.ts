@@ -222,7 +222,7 @@ describe('harden-runner import', () => {
       '2:20: "allowed-endpoints" is a GitHub Actions expression, known only when the job runs — write the value itself',
     ],
     'use-policy-store.yml': [
-      '1:1: "use-policy-store" fetches the policy attached to this workflow from StepSecurity when the job runs; egress cannot see it — name the policy with "policy: NAME" and give egress the policy store folder',
+      '1:1: "use-policy-store" fetches the policy attached to this workflow from StepSecurity when the job runs; egress cannot see it — name the policy with "policy: NAME" and pass the policy store folder with --policy-store DIR',
     ],
     'twice.yml': [
       '8:15: job "build" runs step-security/harden-runner twice — keep one harden-runner step, the first step of the job',
@@ -252,7 +252,7 @@ describe('harden-runner import', () => {
     assert.deepEqual(
       diagnosticsOf(() => read(file, { resolveNamedPolicy: undefined })),
       [
-        `${file}:7:19: "policy: does-not-exist" names a policy from a policy store, and no policy store was given — give egress the policy store folder that holds does-not-exist.yml`,
+        `${file}:7:19: "policy: does-not-exist" names a policy from a policy store, and no policy store was given — pass the policy store folder that holds does-not-exist.yml with --policy-store DIR`,
       ],
     );
   });

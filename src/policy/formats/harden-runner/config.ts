@@ -125,7 +125,7 @@ export function resolveStepConfig(
     reporter.error(
       [...base, 'use-policy-store'],
       '"use-policy-store" fetches the policy attached to this workflow from StepSecurity when the job runs; egress cannot see it',
-      'name the policy with "policy: NAME" and give egress the policy store folder',
+      'name the policy with "policy: NAME" and pass the policy store folder with --policy-store DIR',
       { key: true },
     );
   let egress = readEgress(raw['egress-policy'], reporter, [...base, 'egress-policy']);
@@ -144,7 +144,7 @@ export function resolveStepConfig(
           : `"policy: ${name}" names a policy from a policy store, and no policy store was given`,
         input.resolveNamedPolicy
           ? `add ${name}.yml to the policy store`
-          : `give egress the policy store folder that holds ${name}.yml`,
+          : `pass the policy store folder that holds ${name}.yml with --policy-store DIR`,
       );
       return undefined;
     }
