@@ -43,8 +43,11 @@ function describeForbidden(ch: string): string {
  */
 export function toAsciiName(name: string): string | undefined {
   try {
-    const host = new URL(`http://${name}/`).hostname;
-    return host || undefined;
+    const url = new URL(`http://${name}/`);
+    // "bü?x" and "evil.com#.bü" parse as a host plus a query or fragment: only a name that
+    // is the whole authority (nothing after it) is a host name.
+    if (!url.hostname || url.href !== `http://${url.hostname}/`) return undefined;
+    return url.hostname;
   } catch {
     return undefined;
   }
