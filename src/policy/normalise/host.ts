@@ -15,6 +15,7 @@ export const MAX_NAME_LENGTH = 253;
 export const MAX_LABEL_LENGTH = 63;
 
 /** Characters DESIGN.md 3.1 names, plus every other control character. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN = /[\u0000-\u0020\u007f%/@\\]/;
 const FORBIDDEN_NAMES: Record<string, string> = {
   '\u0000': 'NUL',
