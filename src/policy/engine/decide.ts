@@ -117,7 +117,8 @@ export function invalidDestination(
     compiled,
     { verdict: 'deny', reason: 'invalid_destination', rule: null },
     { host: query.host, port: query.port, transport: query.transport ?? 'tcp' },
-    { allowed: false, error },
+    // Fail closed even in monitor mode: there is nothing valid to let through.
+    { allowed: false, wouldDeny: false, error },
   );
 }
 
@@ -227,6 +228,9 @@ export function decideAddress(
       destination,
     );
   }
+  // Attached resources are checked before the rules and are always reachable (DESIGN.md 3.3),
+  // wherever their names resolve: internal repositories usually live in private ranges.
+  if (decision.reason === 'attached_resource') return { ...decision, destination };
   const id = lookup(
     compiled.rules,
     host,

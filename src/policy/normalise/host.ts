@@ -44,8 +44,11 @@ function describeForbidden(ch: string): string {
  */
 export function toAsciiName(name: string): string | undefined {
   try {
-    const host = new URL(`http://${name}/`).hostname;
-    return host || undefined;
+    const url = new URL(`http://${name}/`);
+    // "bü?x" and "evil.com#.bü" parse as a host plus a query or fragment: only a name that
+    // is the whole authority (nothing after it) is a host name.
+    if (!url.hostname || url.href !== `http://${url.hostname}/`) return undefined;
+    return url.hostname;
   } catch {
     return undefined;
   }
@@ -88,7 +91,16 @@ export function normaliseHost(input: string): HostResult {
       error: `the host name is ${text.length} characters long; the limit is ${MAX_NAME_LENGTH}`,
     };
 
-  if (text.startsWith('[') || text.includes(':')) {
+  const bad = FORBIDDEN.exec(text);
+  const ipv6 = text.startsWith('[') || text.includes(':');
+  // In IPv6 text "%" starts a zone id, which gets its own message below.
+  if (bad && !(ipv6 && bad[0] === '%'))
+    return {
+      ok: false,
+      error: `the host name contains ${describeForbidden(bad[0])}, which is never valid in a host name`,
+    };
+
+  if (ipv6) {
     if (text.startsWith('[')) {
       if (!text.endsWith(']'))
         return { ok: false, error: `"${input}" opens "[" but does not close it` };
@@ -104,13 +116,6 @@ export function normaliseHost(input: string): HostResult {
     if (!v6.ok) return { ok: false, error: v6.error };
     return { ok: true, host: { kind: 'ip', ip: v6.value, name: v6.value.text } };
   }
-
-  const bad = FORBIDDEN.exec(text);
-  if (bad)
-    return {
-      ok: false,
-      error: `the host name contains ${describeForbidden(bad[0])}, which is never valid in a host name`,
-    };
 
   if (!isAscii(text)) {
     const ascii = toAsciiName(text);

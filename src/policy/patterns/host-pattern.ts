@@ -87,12 +87,39 @@ function normaliseLabelGlob(label: string): string | undefined {
 }
 
 /**
+ * `*example.com` matches `evilexample.com`: a `*` inside the label right above a public suffix
+ * lets anyone register a matching name. It is almost always a typo for `*.example.com`.
+ */
+function globAbovePublicSuffix(
+  labels: readonly string[],
+): { error: string; hint: string } | undefined {
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (label === '*' || label === '**' || !label.includes('*')) continue;
+    const suffix = labels.slice(i + 1).join('.');
+    if (suffix === '' || !isPublicSuffix(suffix)) continue;
+    const example = label.replace(/\*/g, 'evil');
+    const rest = label.slice(1);
+    const typo = i === 0 && label.startsWith('*') && rest !== '' && !rest.includes('*');
+    return {
+      error: `"${labels.join('.')}" has a wildcard inside "${label}", right above the public suffix "${suffix}", so it matches names anyone can register (such as "${example}.${suffix}")`,
+      hint: typo
+        ? `did you mean "*.${rest}.${suffix}"?`
+        : 'write the registered name in full and use wildcards only below it',
+    };
+  }
+  return undefined;
+}
+
+/**
  * Parses a host pattern. IP literals are not host patterns: callers try `parseCidr` first
  * (`isIpLiteralPattern` tells which).
  */
 export function parseHostPattern(input: string): Parsed<HostPattern> {
   let text = input.trim();
   if (text.length === 0) return err('the host pattern is empty');
+  // One trailing dot is the DNS root, as in host names: "*." is "*", not a one-label pattern.
+  if (text.length > 1 && text.endsWith('.') && !text.endsWith('..')) text = text.slice(0, -1);
   if (text === '*' || text === '**')
     return ok({ kind: 'any', text, reversedLabels: [text] }, `"${text}" matches every host name`);
   if (/[\s/@\\%:]/.test(text)) {
@@ -104,7 +131,6 @@ export function parseHostPattern(input: string): Parsed<HostPattern> {
     return err(`"${input}" is not a host pattern`, hint);
   }
   if (text.startsWith('.')) return err(`"${input}" starts with a dot`, suggestionFor(text));
-  if (text.endsWith('.')) text = text.slice(0, -1);
 
   if (!text.includes('*')) {
     const normal = normaliseHost(text);
@@ -151,6 +177,8 @@ export function parseHostPattern(input: string): Parsed<HostPattern> {
   const canonical = out.join('.');
   const problem = checkName(canonical, true);
   if (problem) return err(problem, suggestionFor(text));
+  const registrable = globAbovePublicSuffix(out);
+  if (registrable) return err(registrable.error, registrable.hint);
   const fixedSuffix = out.slice(out.findLastIndex((l) => l.includes('*')) + 1).join('.');
   let warning: string | undefined;
   if (fixedSuffix === '')

@@ -62,15 +62,8 @@ function reportIssue(
       return;
     }
     case 'invalid_type': {
-      if (value === undefined) {
-        const name = path[path.length - 1];
-        reporter.error(
-          path.slice(0, -1),
-          `missing required field "${String(name)}"`,
-          `add "${String(name)}: ..." here`,
-          { key: true },
-        );
-      } else {
+      if (value === undefined) reportMissing(reporter, path);
+      else {
         reporter.error(
           path,
           `${field || 'value'} must be ${article(issue.expected ?? 'valid')}, not ${describeValue(value)}`,
@@ -79,6 +72,11 @@ function reportIssue(
       return;
     }
     case 'invalid_value': {
+      // A missing literal or enum field ("version", "mode") is reported by zod as a bad value.
+      if (value === undefined) {
+        reportMissing(reporter, path);
+        return;
+      }
       const options = (issue.values ?? []).map(String);
       const hint = typeof value === 'string' ? didYouMean(value, options) : undefined;
       reporter.error(
@@ -106,6 +104,13 @@ function reportIssue(
     default:
       reporter.error(path, `${field ? `${field}: ` : ''}${plainMessage(issue.message)}`);
   }
+}
+
+function reportMissing(reporter: Reporter, path: Path): void {
+  const name = String(path[path.length - 1]);
+  reporter.error(path.slice(0, -1), `missing required field "${name}"`, `add "${name}: ..." here`, {
+    key: true,
+  });
 }
 
 /** Of a union's branches, the one that failed deepest (the shape the author was going for). */
