@@ -100,7 +100,15 @@ export class HostTrie {
    * written order) and passes `accept`; `best` if there is none.
    */
   firstMatch(labels: readonly string[], accept: EntryFilter, best: number): number {
-    return walk(this.root, labels, labels.length - 1, accept, best);
+    return this.firstMatchName(labels.join('.'), accept, best);
+  }
+
+  /**
+   * As firstMatch, for a canonical name as one string. The walk reads labels straight out of
+   * the string from the right, so a lookup allocates no array (split costs more than the walk).
+   */
+  firstMatchName(name: string, accept: EntryFilter, best: number): number {
+    return walk(this.root, name, name.length, accept, best);
   }
 }
 
@@ -114,24 +122,34 @@ function firstAccepted(list: number[] | null, accept: EntryFilter, best: number)
   return best;
 }
 
-/** `next` is the index of the next label to consume, walking from the right. */
+/**
+ * `end` is where the next label to consume ends (exclusive) in `name`, walking from the right;
+ * -1 once every label is consumed.
+ */
 function walk(
   node: TrieNode,
-  labels: readonly string[],
-  next: number,
+  name: string,
+  end: number,
   accept: EntryFilter,
   best: number,
 ): number {
   best = firstAccepted(node.subtree, accept, best);
-  if (next < 0) return firstAccepted(node.exact, accept, best);
+  if (end < 0) return firstAccepted(node.exact, accept, best);
   best = firstAccepted(node.deep, accept, best);
-  const label = labels[next]!;
+  const start = name.lastIndexOf('.', end - 1) + 1;
+  const next = start - 1;
+  const label =
+    node.children === null && node.globs === null
+      ? ''
+      : start === 0 && end === name.length
+        ? name
+        : name.substring(start, end);
   const child = node.children?.get(label);
-  if (child) best = walk(child, labels, next - 1, accept, best);
-  if (node.star) best = walk(node.star, labels, next - 1, accept, best);
+  if (child) best = walk(child, name, next, accept, best);
+  if (node.star) best = walk(node.star, name, next, accept, best);
   if (node.globs) {
     for (const glob of node.globs)
-      if (glob.test(label)) best = walk(glob.node, labels, next - 1, accept, best);
+      if (glob.test(label)) best = walk(glob.node, name, next, accept, best);
   }
   return best;
 }
