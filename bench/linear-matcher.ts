@@ -8,7 +8,16 @@
  * Patterns are read once up front (labels split, CIDR bounds computed): re-parsing on every
  * decision would make the baseline slow for a reason unrelated to the linear scan.
  */
-import type { DestinationQuery, NormalHost, Policy, PortRange, ReasonCode, RuleKind, Selector, Verdict } from '../src/policy/index.js';
+import type {
+  DestinationQuery,
+  NormalHost,
+  Policy,
+  PortRange,
+  ReasonCode,
+  RuleKind,
+  Selector,
+  Verdict,
+} from '../src/policy/index.js';
 import { classifyIp, normaliseHost, parseIp } from '../src/policy/index.js';
 
 type Target =
@@ -87,14 +96,19 @@ function labelMatches(pattern: string, label: string): boolean {
       .join('[^.]*');
     return new RegExp(`^${source}$`).test(label);
   }
-  return label.length >= prefix.length + suffix.length && label.startsWith(prefix) && label.endsWith(suffix);
+  return (
+    label.length >= prefix.length + suffix.length &&
+    label.startsWith(prefix) &&
+    label.endsWith(suffix)
+  );
 }
 
 export class LinearMatcher {
   private readonly rules: LinearRule[];
 
   constructor(private readonly policy: Policy) {
-    if (policy.resources.length > 0) throw new Error('the linear baseline does not model attached resources');
+    if (policy.resources.length > 0)
+      throw new Error('the linear baseline does not model attached resources');
     this.rules = policy.rules.map((rule) => ({
       kind: rule.kind,
       selectors: rule.selectors.map((s) => {
@@ -183,7 +197,8 @@ export class LinearMatcher {
     // `**` needs at least one label in front of the rest; otherwise the counts must be equal.
     if (t.deep ? labels.length <= fixed : labels.length !== fixed) return false;
     const offset = labels.length - fixed;
-    for (let i = 0; i < fixed; i++) if (!labelMatches(t.labels[i]!, labels[offset + i]!)) return false;
+    for (let i = 0; i < fixed; i++)
+      if (!labelMatches(t.labels[i]!, labels[offset + i]!)) return false;
     return true;
   }
 
@@ -206,7 +221,8 @@ export class LinearMatcher {
   private classCheck(decision: LinearDecision, host: NormalHost): LinearDecision {
     if (decision.verdict !== 'allow' || host.kind !== 'ip') return decision;
     const cls = classifyIp(host.ip);
-    if (cls === null || (cls === 'private' && this.policy.privateRanges === 'allow')) return decision;
+    if (cls === null || (cls === 'private' && this.policy.privateRanges === 'allow'))
+      return decision;
     return { ...decision, verdict: 'deny', reason: `ip_class:${cls}` };
   }
 }

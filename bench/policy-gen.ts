@@ -10,7 +10,14 @@
  * the allowed space placed before the allows, and two port-only rules (deny SMTP everywhere,
  * allow NTP over UDP everywhere).
  */
-import type { DestinationQuery, Policy, PortRange, Rule, Selector, Transport } from '../src/policy/index.js';
+import type {
+  DestinationQuery,
+  Policy,
+  PortRange,
+  Rule,
+  Selector,
+  Transport,
+} from '../src/policy/index.js';
 import { emptyPolicy } from '../src/policy/index.js';
 
 /** mulberry32: tiny, fast, good enough for test data, and the same on every machine. */
@@ -59,28 +66,110 @@ export class Prng {
 }
 
 const SYLLABLES = [
-  'ka', 'lo', 'mi', 'ne', 'ra', 'to', 'vu', 'zen', 'qua', 'pix', 'dor', 'bel', 'sun', 'mar',
-  'tek', 'nova', 'lin', 'gra', 'fo', 'hub', 'sky', 'pro', 'dat', 'ex', 'ion', 'ver', 'cor',
-  'tri', 'bit', 'ar', 'el', 'om', 'us', 'ta', 'ri', 'po', 'ly', 'cu', 'fa', 'je',
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ra',
+  'to',
+  'vu',
+  'zen',
+  'qua',
+  'pix',
+  'dor',
+  'bel',
+  'sun',
+  'mar',
+  'tek',
+  'nova',
+  'lin',
+  'gra',
+  'fo',
+  'hub',
+  'sky',
+  'pro',
+  'dat',
+  'ex',
+  'ion',
+  'ver',
+  'cor',
+  'tri',
+  'bit',
+  'ar',
+  'el',
+  'om',
+  'us',
+  'ta',
+  'ri',
+  'po',
+  'ly',
+  'cu',
+  'fa',
+  'je',
 ];
 const TLDS: ReadonlyArray<readonly [number, string]> = [
-  [40, 'com'], [10, 'net'], [8, 'org'], [10, 'io'], [6, 'dev'], [5, 'co.uk'], [5, 'de'],
-  [4, 'app'], [4, 'cloud'], [4, 'ai'], [4, 'com.au'],
+  [40, 'com'],
+  [10, 'net'],
+  [8, 'org'],
+  [10, 'io'],
+  [6, 'dev'],
+  [5, 'co.uk'],
+  [5, 'de'],
+  [4, 'app'],
+  [4, 'cloud'],
+  [4, 'ai'],
+  [4, 'com.au'],
 ];
 const SUBLABELS = [
-  'api', 'www', 'cdn', 'static', 'auth', 'login', 'registry', 'files', 'img', 'eu', 'us-east',
-  'v2', 'git', 'docs', 'assets', 'upload', 'ws', 'edge', 'mirror', 'pkg', 'dl', 'objects',
+  'api',
+  'www',
+  'cdn',
+  'static',
+  'auth',
+  'login',
+  'registry',
+  'files',
+  'img',
+  'eu',
+  'us-east',
+  'v2',
+  'git',
+  'docs',
+  'assets',
+  'upload',
+  'ws',
+  'edge',
+  'mirror',
+  'pkg',
+  'dl',
+  'objects',
 ];
 const PORT_SETS: ReadonlyArray<readonly [number, PortRange[]]> = [
   [30, [{ from: 443, to: 443 }]],
-  [15, [{ from: 80, to: 80 }, { from: 443, to: 443 }]],
+  [
+    15,
+    [
+      { from: 80, to: 80 },
+      { from: 443, to: 443 },
+    ],
+  ],
   [10, [{ from: 8000, to: 8999 }]],
   [8, [{ from: 22, to: 22 }]],
   [6, [{ from: 5432, to: 5432 }]],
   [6, [{ from: 1024, to: 2047 }]],
-  [5, [{ from: 443, to: 443 }, { from: 9000, to: 9100 }]],
+  [
+    5,
+    [
+      { from: 443, to: 443 },
+      { from: 9000, to: 9100 },
+    ],
+  ],
 ];
-const UDP_PORTS: PortRange[][] = [[{ from: 53, to: 53 }], [{ from: 443, to: 443 }], [{ from: 3478, to: 3481 }]];
+const UDP_PORTS: PortRange[][] = [
+  [{ from: 53, to: 53 }],
+  [{ from: 443, to: 443 }],
+  [{ from: 3478, to: 3481 }],
+];
 
 type EntryShape = 'exact' | 'star' | 'deep' | 'subtree' | 'glob' | 'ipv4' | 'ipv6';
 const SHAPES: ReadonlyArray<readonly [number, EntryShape]> = [
@@ -111,12 +200,20 @@ function ipv4Text(v: number): string {
 /** A public-looking IPv4 value: first octet 11-99 or 128-191 away from special ranges. */
 export function randomPublicV4(rng: Prng): number {
   const first = rng.chance(0.6) ? rng.between(11, 99) : rng.between(128, 191);
-  const adjusted = first === 100 || first === 127 || first === 169 || first === 172 ? first + 1 : first;
+  const adjusted =
+    first === 100 || first === 127 || first === 169 || first === 172 ? first + 1 : first;
   return ((adjusted << 24) | (rng.int(256) << 16) | (rng.int(256) << 8) | rng.int(256)) >>> 0;
 }
 
 function randomV4Cidr(rng: Prng): string {
-  const prefix = rng.weighted<number>([[30, 32], [25, 24], [15, 28], [15, 20], [10, 16], [5, 30]]);
+  const prefix = rng.weighted<number>([
+    [30, 32],
+    [25, 24],
+    [15, 28],
+    [15, 20],
+    [10, 16],
+    [5, 30],
+  ]);
   const size = 2 ** (32 - prefix);
   const start = Math.floor(randomPublicV4(rng) / size) * size;
   return prefix === 32 ? ipv4Text(start) : `${ipv4Text(start)}/${prefix}`;
@@ -129,7 +226,12 @@ function hex4(rng: Prng): string {
 function randomV6Cidr(rng: Prng): string {
   // Global unicast 2a00::/12-ish and documentation space; /32 to /64 networks and some hosts.
   const head = rng.chance(0.5) ? `2a0${rng.int(10)}` : `260${rng.int(8)}`;
-  const prefix = rng.weighted<number>([[20, 32], [30, 48], [30, 64], [20, 128]]);
+  const prefix = rng.weighted<number>([
+    [20, 32],
+    [30, 48],
+    [30, 64],
+    [20, 128],
+  ]);
   if (prefix === 32) return `${head}:${hex4(rng)}::/32`;
   if (prefix === 48) return `${head}:${hex4(rng)}:${hex4(rng)}::/48`;
   if (prefix === 64) return `${head}:${hex4(rng)}:${hex4(rng)}:${hex4(rng)}::/64`;
@@ -140,7 +242,13 @@ function hostFor(shape: EntryShape, rng: Prng, apex: string): Selector {
   const sub = (): string => rng.pick(SUBLABELS);
   switch (shape) {
     case 'exact':
-      return { host: rng.chance(0.3) ? apex : rng.chance(0.8) ? `${sub()}.${apex}` : `${sub()}.${sub()}.${apex}` };
+      return {
+        host: rng.chance(0.3)
+          ? apex
+          : rng.chance(0.8)
+            ? `${sub()}.${apex}`
+            : `${sub()}.${sub()}.${apex}`,
+      };
     case 'star':
       return { host: rng.chance(0.7) ? `*.${apex}` : `*.${sub()}.${apex}` };
     case 'deep':
@@ -178,13 +286,14 @@ function allowSelector(rng: Prng, apexes: string[]): Selector {
 /** A deny carved out of an allow: a subdomain of an allowed wildcard, a /24 inside a /16, ... */
 function denyFor(allow: Selector, rng: Prng): Selector {
   if (allow.cidr !== undefined) {
-    if (allow.cidr.includes(':') || !allow.cidr.includes('/')) return { cidr: allow.cidr, ports: [{ from: 22, to: 22 }] };
+    if (allow.cidr.includes(':') || !allow.cidr.includes('/'))
+      return { cidr: allow.cidr, ports: [{ from: 22, to: 22 }] };
     const [base, bits] = allow.cidr.split('/') as [string, string];
     const prefix = Number(bits);
     if (prefix >= 28) return { cidr: allow.cidr, ports: [{ from: 8000, to: 8999 }] };
     const inner = Math.min(32, prefix + rng.between(2, 8));
     const parts = base.split('.').map(Number);
-    const start = (((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0);
+    const start = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
     const span = 2 ** (32 - prefix);
     const innerSize = 2 ** (32 - inner);
     const innerStart = start + Math.floor(rng.int(span / innerSize)) * innerSize;
@@ -202,12 +311,29 @@ function denyFor(allow: Selector, rng: Prng): Selector {
 }
 
 /** Groups selectors into rules of 1-4 entries, adding source locations as a parser would. */
-function groupIntoRules(kind: 'allow' | 'deny', selectors: Selector[], rng: Prng, line: { n: number }): Rule[] {
+function groupIntoRules(
+  kind: 'allow' | 'deny',
+  selectors: Selector[],
+  rng: Prng,
+  line: { n: number },
+): Rule[] {
   const rules: Rule[] = [];
   let i = 0;
   while (i < selectors.length) {
-    const take = Math.min(selectors.length - i, rng.weighted<number>([[60, 1], [25, 2], [10, 3], [5, 4]]));
-    const rule: Rule = { kind, selectors: [], source: { file: 'bench.yaml', line: line.n++, col: 3 } };
+    const take = Math.min(
+      selectors.length - i,
+      rng.weighted<number>([
+        [60, 1],
+        [25, 2],
+        [10, 3],
+        [5, 4],
+      ]),
+    );
+    const rule: Rule = {
+      kind,
+      selectors: [],
+      source: { file: 'bench.yaml', line: line.n++, col: 3 },
+    };
     if (rng.chance(0.2)) rule.name = `${kind} group ${rules.length}`;
     for (let k = 0; k < take; k++) {
       const s = selectors[i + k]!;
@@ -235,10 +361,18 @@ export function generatePolicy(entries: number, seed: number): Policy {
   const line = { n: 5 };
   const policy = emptyPolicy(`bench-${entries}`, 'restrict');
   policy.rules = [
-    { kind: 'deny', name: 'no SMTP', selectors: [{ ports: [{ from: 25, to: 25 }], transport: 'any' }] },
+    {
+      kind: 'deny',
+      name: 'no SMTP',
+      selectors: [{ ports: [{ from: 25, to: 25 }], transport: 'any' }],
+    },
     ...groupIntoRules('deny', denies, rng, line),
     ...groupIntoRules('allow', allows, rng, line),
-    { kind: 'allow', name: 'NTP', selectors: [{ ports: [{ from: 123, to: 123 }], transport: 'udp' }] },
+    {
+      kind: 'allow',
+      name: 'NTP',
+      selectors: [{ ports: [{ from: 123, to: 123 }], transport: 'udp' }],
+    },
   ];
   return policy;
 }
@@ -311,7 +445,8 @@ function hitFor(s: Selector, rng: Prng): { host: string; port: number; transport
   if (s.host === undefined) return { host: randomApex(rng), port, transport };
   const h = s.host;
   let host: string;
-  if (h.startsWith('**.')) host = `${rng.chance(0.5) ? `${rng.pick(SUBLABELS)}.` : ''}${rng.pick(SUBLABELS)}.${h.slice(3)}`;
+  if (h.startsWith('**.'))
+    host = `${rng.chance(0.5) ? `${rng.pick(SUBLABELS)}.` : ''}${rng.pick(SUBLABELS)}.${h.slice(3)}`;
   else if (h.startsWith('*.')) host = `${rng.pick(SUBLABELS)}.${h.slice(2)}`;
   else if (h.includes('*')) host = h.replace('*', rng.pick(['v1', 'eu', 'x9', 'prod']));
   else if (s.includeSubdomains) host = rng.chance(0.5) ? h : `${rng.pick(SUBLABELS)}.${h}`;
@@ -322,7 +457,8 @@ function hitFor(s: Selector, rng: Prng): { host: string; port: number; transport
 function nearMissFor(s: Selector, rng: Prng): { host: string; port: number; transport: Transport } {
   const hit = hitFor(s, rng);
   // A wrong port or transport keeps the address and changes the one thing that must fail.
-  if (s.ports && s.ports.length > 0 && rng.chance(0.3)) return { ...hit, port: portOutside(rng, s.ports) };
+  if (s.ports && s.ports.length > 0 && rng.chance(0.3))
+    return { ...hit, port: portOutside(rng, s.ports) };
   if (rng.chance(0.1)) return { ...hit, transport: hit.transport === 'tcp' ? 'udp' : 'tcp' };
   if (s.cidr !== undefined) {
     const { v4, base, prefix } = cidrBounds(s.cidr);
@@ -337,9 +473,12 @@ function nearMissFor(s: Selector, rng: Prng): { host: string; port: number; tran
   if (s.host === undefined) return hit;
   const h = s.host;
   let host: string;
-  if (h.startsWith('**.')) host = rng.chance(0.6) ? h.slice(3) : `${h.slice(3)}.evil.test`; // apex, or suffix trick
-  else if (h.startsWith('*.')) host = rng.chance(0.6) ? `a.${rng.pick(SUBLABELS)}.${h.slice(2)}` : h.slice(2); // too deep, or apex
-  else if (h.includes('*')) host = h.replace(/-?\*-?/, ''); // the label without its glob part
+  if (h.startsWith('**.'))
+    host = rng.chance(0.6) ? h.slice(3) : `${h.slice(3)}.evil.test`; // apex, or suffix trick
+  else if (h.startsWith('*.'))
+    host = rng.chance(0.6) ? `a.${rng.pick(SUBLABELS)}.${h.slice(2)}` : h.slice(2); // too deep, or apex
+  else if (h.includes('*'))
+    host = h.replace(/-?\*-?/, ''); // the label without its glob part
   else if (s.includeSubdomains) host = rng.chance(0.5) ? `not${h}` : `${h}.evil.test`;
   else {
     // A sibling label: change the first character of the leftmost label.
@@ -352,7 +491,11 @@ function nearMissFor(s: Selector, rng: Prng): { host: string; port: number; tran
 
 function missQuery(rng: Prng): { host: string; port: number; transport: Transport } {
   const port = rng.chance(0.8) ? 443 : 80;
-  const kind = rng.weighted<string>([[70, 'name'], [20, 'v4'], [10, 'v6']]);
+  const kind = rng.weighted<string>([
+    [70, 'name'],
+    [20, 'v4'],
+    [10, 'v6'],
+  ]);
   if (kind === 'v4') return { host: ipv4Text(randomPublicV4(rng)), port, transport: 'tcp' };
   if (kind === 'v6') return { host: `2c0f:${hex4(rng)}::${hex4(rng)}`, port, transport: 'tcp' };
   const host = rng.chance(0.5) ? `${rng.pick(SUBLABELS)}.${randomApex(rng)}` : randomApex(rng);
@@ -360,12 +503,22 @@ function missQuery(rng: Prng): { host: string; port: number; transport: Transpor
 }
 
 /** Other spellings of the same destinations: the slow paths of normalisation. */
-function oddSpelling(q: { host: string; port: number; transport: Transport }, rng: Prng): { host: string; port: number; transport: Transport } {
+function oddSpelling(
+  q: { host: string; port: number; transport: Transport },
+  rng: Prng,
+): { host: string; port: number; transport: Transport } {
   const h = q.host;
-  if (h.includes(':')) return { ...q, host: rng.chance(0.5) ? `[${h.toUpperCase()}]` : `::ffff:${ipv4Text(randomPublicV4(rng))}` };
+  if (h.includes(':'))
+    return {
+      ...q,
+      host: rng.chance(0.5) ? `[${h.toUpperCase()}]` : `::ffff:${ipv4Text(randomPublicV4(rng))}`,
+    };
   if (/^[0-9.]+$/.test(h)) {
     const v = v4Value(h);
-    return { ...q, host: rng.chance(0.5) ? String(v) : `0x${(v >>> 24).toString(16)}.${v & 0xffffff}` };
+    return {
+      ...q,
+      host: rng.chance(0.5) ? String(v) : `0x${(v >>> 24).toString(16)}.${v & 0xffffff}`,
+    };
   }
   return rng.weighted<{ host: string; port: number; transport: Transport }>([
     [4, { ...q, host: h.toUpperCase() }],
@@ -385,13 +538,21 @@ export function generateQueries(policy: Policy, count: number, seed: number): Be
   const selectors = policy.rules.flatMap((r) => r.selectors);
   const out: BenchQuery[] = [];
   for (let i = 0; i < count; i++) {
-    const cls = rng.weighted<QueryClass>([[40, 'hit'], [35, 'near-miss'], [20, 'miss'], [5, 'odd-spelling']]);
+    const cls = rng.weighted<QueryClass>([
+      [40, 'hit'],
+      [35, 'near-miss'],
+      [20, 'miss'],
+      [5, 'odd-spelling'],
+    ]);
     const s = rng.pick(selectors);
     const q =
-      cls === 'hit' ? hitFor(s, rng)
-      : cls === 'near-miss' ? nearMissFor(s, rng)
-      : cls === 'miss' ? missQuery(rng)
-      : oddSpelling(hitFor(s, rng), rng);
+      cls === 'hit'
+        ? hitFor(s, rng)
+        : cls === 'near-miss'
+          ? nearMissFor(s, rng)
+          : cls === 'miss'
+            ? missQuery(rng)
+            : oddSpelling(hitFor(s, rng), rng);
     out.push({ ...q, class: cls });
   }
   return out;

@@ -64,7 +64,10 @@ function parseArgs(argv: string[]): { sections: string[]; options: RunOptions } 
 
 function main(): number {
   const argv = process.argv.slice(2);
-  if (typeof (globalThis as { gc?: unknown }).gc !== 'function' && !process.env.EGRESS_BENCH_CHILD) {
+  if (
+    typeof (globalThis as { gc?: unknown }).gc !== 'function' &&
+    !process.env.EGRESS_BENCH_CHILD
+  ) {
     const child = spawnSync(
       process.execPath,
       ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...argv],

@@ -3,7 +3,14 @@
  * or a policy author wrote into a canonical host live. Both destinations and policy patterns go
  * through here, so they can never disagree about what a name means.
  */
-import { ipv4FromNumber, looksLikeIpv4, parseIpv4, parseIpv6, type IpAddress } from './ip.js';
+import {
+  dottedQuadValue,
+  ipv4FromNumber,
+  looksLikeIpv4,
+  parseIpv4,
+  parseIpv6,
+  type IpAddress,
+} from './ip.js';
 
 export type NormalHost =
   { kind: 'name'; name: string } | { kind: 'ip'; ip: IpAddress; name: string };
@@ -110,29 +117,6 @@ function normaliseCanonical(input: string): HostResult | undefined {
   const last = input.charCodeAt(lastLabelStart);
   if (last >= 48 && last <= 57) return undefined;
   return { ok: true, host: { kind: 'name', name: input } };
-}
-
-/** The value of a strict dotted quad ("192.0.2.1": four parts 0-255, no leading zeros). */
-function dottedQuadValue(text: string): number | undefined {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (digits === 0 || part > 255) return undefined;
-      value = value * 256 + part;
-      parts++;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return undefined; // leading zero: octal, full path
-      if (++digits > 3) return undefined;
-      part = part * 10 + (c - 48);
-    } else return undefined;
-  }
-  return parts === 4 ? value : undefined;
 }
 
 /**
