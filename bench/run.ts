@@ -10,6 +10,7 @@
  *   npm run bench -- policy --sizes 1k,10k --quick
  */
 import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_POLICY_BENCH, runPolicyBench } from './policy-engine.js';
 
@@ -82,13 +83,21 @@ function main(): number {
     console.error((e as Error).message);
     return 2;
   }
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  const load = (): string =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+  console.log(
+    `node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${load()}`,
+  );
   let allMet = true;
   for (const name of parsed.sections) {
     const section = SECTIONS[name]!;
     console.log(`\n## ${section.title}\n`);
     allMet = section.run(parsed.options) && allMet;
   }
+  // Other work on the machine moves these numbers a lot: show how busy it was.
+  console.log(`\nload average at the end: ${load()}`);
   // A missed target is reported in the table; it does not fail the run (a disagreement does).
   if (!allMet) console.log('\nSome targets were not met (see above).');
   return 0;
