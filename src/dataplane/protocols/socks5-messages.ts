@@ -114,7 +114,8 @@ export function parseRequest(buf: Buffer): Parsed<SocksRequest> {
     p = 20;
   } else if (atyp === ATYP.domain) {
     const length = buf[4]!;
-    if (length === 0) return { kind: 'error', error: 'empty domain name', reply: REPLY.hostUnreachable };
+    if (length === 0)
+      return { kind: 'error', error: 'empty domain name', reply: REPLY.hostUnreachable };
     if (buf.length < 5 + length + 2) return needMore;
     host = buf.toString('utf8', 5, 5 + length);
     addressType = 'domain';
@@ -149,7 +150,8 @@ export function encodeReply(code: number, bound?: { address: string; port: numbe
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
   let addr: Buffer;
   if (v4) addr = Buffer.from([ATYP.ipv4, ...v4.slice(1, 5).map(Number)]);
-  else if (address.includes(':')) addr = Buffer.concat([Buffer.from([ATYP.ipv6]), ipv6Bytes(address)]);
+  else if (address.includes(':'))
+    addr = Buffer.concat([Buffer.from([ATYP.ipv6]), ipv6Bytes(address)]);
   else addr = Buffer.from([ATYP.ipv4, 0, 0, 0, 0]);
   const portBytes = Buffer.alloc(2);
   portBytes.writeUInt16BE(port);

@@ -34,7 +34,10 @@ export class StreamListener {
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => socket.destroy());
       handle(socket).catch((err: unknown) => {
-        ctx.log.error({ err, listener: options.kind }, 'internal error while handling a connection');
+        ctx.log.error(
+          { err, listener: options.kind },
+          'internal error while handling a connection',
+        );
         socket.destroy();
       });
     });
