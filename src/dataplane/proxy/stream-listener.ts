@@ -25,7 +25,8 @@ export class StreamListener {
     private readonly options: StreamListenerOptions,
     handle: ConnectionHandler,
   ) {
-    this.server = createServer({ noDelay: true }, (socket) => {
+    // Half-open like node:http's sockets (CONNECT): a client may end its side and still read.
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
       if (this.sockets.size >= ctx.limits.maxConnections) {
         socket.destroy();
         return;
