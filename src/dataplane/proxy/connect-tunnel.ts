@@ -2,6 +2,7 @@
  * CONNECT tunnels to any port the policy allows. The tunnel is judged by its authority, then
  * the first bytes from the client are peeked: a TLS ClientHello whose server name the policy
  * would not allow is refused with a TLS alert (domain fronting), without terminating TLS.
+ * In inspect mode a TLS tunnel is handed to the interceptor (../inspect/interceptor.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -13,6 +14,7 @@ import {
   MAX_CLIENT_HELLO_BYTES,
 } from '../protocols/tls-client-hello.js';
 import { dial, DialError } from '../net/dial.js';
+import { normaliseHost } from '../../policy/normalise/host.js';
 import type { ClientContext } from '../events/event.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
@@ -141,6 +143,21 @@ export async function handleConnect(
       await refuseSni(ctx, id.client, target, refusal, socket, upstream);
       return;
     }
+  }
+  if (ctx.inspect && admission.decision.mode === 'inspect' && hello.kind === 'client-hello') {
+    const sni = hello.serverName === null ? undefined : normaliseHost(hello.serverName);
+    await ctx.inspect.intercept({
+      socket,
+      pending: first,
+      upstream,
+      client: id.client,
+      compiled: id.compiled as CompiledPolicy,
+      decision: admission.decision,
+      name: sni?.ok ? sni.host.name : admission.decision.destination.host,
+      port: authority.port,
+      address: admission.address,
+    });
+    return;
   }
   socket.resume();
   const result = await runTunnel(socket, upstream, ctx.limits.idleTimeoutMs, first);

@@ -16,6 +16,7 @@ import { failureResponse, rawResponse } from './deny-response.js';
 import { Gate } from './gate.js';
 import { handleForward } from './http-forward.js';
 import { handleUpgrade } from './upgrade.js';
+import { Interceptor, type InspectOptions } from '../inspect/interceptor.js';
 
 export interface EgressProxyOptions {
   host: string;
@@ -27,6 +28,8 @@ export interface EgressProxyOptions {
   decider?: DeciderClient;
   limits?: Partial<ProxyLimits>;
   accessHint?: string;
+  /** Inspect mode: CA state directory and extra upstream CAs. */
+  inspect?: InspectOptions;
 }
 
 export class EgressProxy {
@@ -57,6 +60,12 @@ export class EgressProxy {
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
     };
+    this.ctx.inspect = new Interceptor(options.inspect ?? {}, {
+      bus: options.bus,
+      log: options.log,
+      limits,
+      proxy: () => this.ctx,
+    });
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
@@ -118,6 +127,7 @@ export class EgressProxy {
     }
     for (const socket of this.sockets) socket.destroy();
     this.ctx.agent.destroy();
+    this.ctx.inspect?.close();
     await closed;
     this.listening = null;
   }
