@@ -202,8 +202,8 @@ export class Interceptor {
         scheme: 'https',
       },
     });
+    // Not socket.resume(): the TLS socket now reads the connection's handle itself.
     this.server.emit('connection', tlsClient);
-    socket.resume();
 
     await new Promise<void>((resolve) => tlsClient.once('close', () => resolve()));
     clearTimeout(handshake);
