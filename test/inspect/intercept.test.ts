@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import { fetch, ProxyAgent } from 'undici';
 import { CertificateAuthority } from '../../src/dataplane/inspect/certificate-authority.js';
+import type { InspectedHttp } from '../../src/dataplane/inspect/capture.js';
 import {
   eventually,
   startOrigin,
@@ -87,6 +89,7 @@ describe('inspect mode: TLS interception', () => {
   });
 
   const exchanges = () => proxy.events.filter((e) => e.type === 'inspect.exchange');
+  const lastHttp = () => exchanges().at(-1)!.http as unknown as InspectedHttp;
 
   it('curl: intercepts, relays, and records a redacted exchange', async () => {
     const before = exchanges().length;
@@ -113,7 +116,7 @@ describe('inspect mode: TLS interception', () => {
     assert.equal(origin.seen.at(-1)!.headers.authorization, 'Bearer-sekret-value');
 
     await eventually(() => exchanges().length > before);
-    const event = exchanges().at(-1)! as unknown as Record<string, any>;
+    const event = exchanges().at(-1)!;
     assert.equal(event.workspace, 'test-ws');
     assert.equal(event.mode, 'inspect');
     assert.deepEqual(event.destination, {
@@ -123,16 +126,16 @@ describe('inspect mode: TLS interception', () => {
       transport: 'tcp',
       scheme: 'https',
     });
-    const http = event.http;
+    const http = lastHttp();
     assert.equal(http.method, 'POST');
     assert.equal(http.status, 200);
     assert.equal(http.url, `https://secure.test:${origin.port}/api/items?key=[REDACTED]`);
     assert.equal(http.request.headers.authorization, '[REDACTED]');
     assert.equal(http.request.headers['x-api-key'], '[REDACTED]');
     assert.equal(http.request.body.text, 'user=alice&password=[REDACTED]');
-    assert.equal(http.response.headers['set-cookie'][0], '[REDACTED]');
+    assert.equal((http.response!.headers['set-cookie'] as string[])[0], '[REDACTED]');
     assert.equal(
-      http.response.body.text,
+      http.response!.body.text,
       '{"echoed":"user=alice&password=[REDACTED]","token":"[REDACTED]"}',
     );
     const serialised = JSON.stringify(event);
@@ -157,12 +160,12 @@ describe('inspect mode: TLS interception', () => {
       assert.equal(res.status, 200);
       assert.equal((await res.text()).length, 1000);
       await eventually(() => exchanges().length > before);
-      const http = (exchanges().at(-1)! as unknown as Record<string, any>).http;
+      const http = lastHttp();
       assert.equal(http.method, 'GET');
       assert.equal(http.path, '/big');
-      assert.equal(http.response.body.bytes, 1000);
-      assert.equal(http.response.body.truncated, true);
-      assert.equal(http.response.body.text, 'x'.repeat(64));
+      assert.equal(http.response!.body.bytes, 1000);
+      assert.equal(http.response!.body.truncated, true);
+      assert.equal(http.response!.body.text, 'x'.repeat(64));
     } finally {
       await dispatcher.close();
     }
@@ -211,19 +214,7 @@ describe('inspect mode: TLS interception', () => {
   });
 
   it('refuses SNI fronting: a ClientHello naming a host the policy does not allow', async () => {
-    const socket = await new Promise<import('node:net').Socket>((resolve, reject) => {
-      const req = httpRequest({
-        host: '127.0.0.1',
-        port: proxy.port,
-        method: 'CONNECT',
-        path: `secure.test:${origin.port}`,
-      });
-      req.on('connect', (res, s) =>
-        res.statusCode === 200 ? resolve(s) : reject(new Error(`CONNECT ${res.statusCode}`)),
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const socket = await connectTunnel(proxy.port, `secure.test:${origin.port}`);
     const err = await new Promise<Error>((resolve) => {
       const tls = tlsConnect({
         socket,
@@ -240,20 +231,20 @@ describe('inspect mode: TLS interception', () => {
   });
 
   it('an allowed SNI other than the CONNECT host gets a leaf for the SNI name', async () => {
-    const r = await curl([
-      '--cacert',
-      egressCaFile,
-      '-x',
-      proxy.url,
-      '--connect-to',
-      `other.test:${origin.port}:secure.test:${origin.port}`,
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      `https://secure.test:${origin.port}/`,
-    ]);
-    assert.equal(r.stdout, '200', r.stderr);
+    const socket = await connectTunnel(proxy.port, `secure.test:${origin.port}`);
+    const subject = await new Promise<string>((resolve, reject) => {
+      const tls = tlsConnect({
+        socket,
+        servername: 'other.test',
+        ca: readFileSync(egressCaFile, 'utf8'),
+      });
+      tls.on('secureConnect', () => {
+        resolve(tls.getPeerCertificate().subjectaltname ?? '');
+        tls.destroy();
+      });
+      tls.on('error', reject);
+    });
+    assert.equal(subject, 'DNS:other.test');
   });
 
   it('plain-HTTP forward requests in inspect mode are recorded too', async () => {
@@ -267,11 +258,22 @@ describe('inspect mode: TLS interception', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     await eventually(() => exchanges().length > before);
-    const event = exchanges().at(-1)! as unknown as Record<string, any>;
-    assert.equal(event.destination.scheme, 'http');
-    assert.equal(event.http.url, `http://plain.test:${plain.port}/hello?q=[REDACTED]`);
-    assert.equal(event.http.request.headers.cookie, '[REDACTED]');
-    assert.equal(event.http.status, 200);
-    assert.match(event.http.response.body.text, /^origin GET/);
+    assert.equal(exchanges().at(-1)!.destination?.scheme, 'http');
+    const http = lastHttp();
+    assert.equal(http.url, `http://plain.test:${plain.port}/hello?q=[REDACTED]`);
+    assert.equal(http.request.headers.cookie, '[REDACTED]');
+    assert.equal(http.status, 200);
+    assert.match(http.response!.body.text!, /^origin GET/);
   });
 });
+
+function connectTunnel(port: number, authority: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'CONNECT', path: authority });
+    req.on('connect', (res, s: Socket) =>
+      res.statusCode === 200 ? resolve(s) : reject(new Error(`CONNECT ${res.statusCode}`)),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}

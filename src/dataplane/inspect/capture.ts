@@ -117,6 +117,17 @@ export function renderBody(
   };
 }
 
+/** The `http` field of an inspect.exchange event. */
+export interface InspectedHttp {
+  method: string;
+  url: string;
+  path: string;
+  status?: number;
+  request: { headers: RecordedHeaders; body: RecordedBody };
+  /** Null when no response arrived (see the event's reason). */
+  response: { headers: RecordedHeaders; body: RecordedBody } | null;
+}
+
 export interface ExchangeStart {
   method: string;
   /** `https://host[:port]/path?query` as the client asked for it. */
@@ -174,28 +185,29 @@ export class ExchangeRecorder {
         }
       : null;
     const outcome = failure ?? String(this.status ?? '-');
+    const http: InspectedHttp = {
+      method: this.start.method,
+      url,
+      path,
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      request: {
+        headers: requestHeaders,
+        body: renderBody(
+          this.request,
+          header(this.start.headers['content-encoding']),
+          limit,
+          redactor,
+        ),
+      },
+      response,
+    };
     return {
       type: 'inspect.exchange',
       client,
       decision,
       destination,
       ...(failure ? { reason: failure } : {}),
-      http: {
-        method: this.start.method,
-        url,
-        path,
-        ...(this.status !== undefined ? { status: this.status } : {}),
-        request: {
-          headers: requestHeaders,
-          body: renderBody(
-            this.request,
-            header(this.start.headers['content-encoding']),
-            limit,
-            redactor,
-          ),
-        },
-        response,
-      },
+      http: { ...http },
       bytesOut: this.request.total,
       bytesIn: this.response.total,
       durationMs: Math.round(performance.now() - this.started),
