@@ -59,7 +59,7 @@ describe('inspection CA', () => {
     for (let i = 0; i < n; i++) await cache.get(`host-${i}.example.com`);
     const perLeaf = (performance.now() - started) / n;
     console.log(`# leaf certificate (issue + TLS context): ${perLeaf.toFixed(2)} ms each`);
-    assert.ok(perLeaf < 50, `a leaf took ${perLeaf} ms`);
+    assert.ok(perLeaf < 100, `a leaf took ${perLeaf} ms`);
     assert.equal(cache.size, 50);
     const hitStart = performance.now();
     const a = cache.get('host-99.example.com');

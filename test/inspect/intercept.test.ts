@@ -247,6 +247,29 @@ describe('inspect mode: TLS interception', () => {
     assert.equal(subject, 'DNS:other.test');
   });
 
+  it('a client that does not trust the egress CA fails the handshake, and that is recorded', async () => {
+    const r = await curl(['-x', proxy.url, `https://secure.test:${origin.port}/`]);
+    assert.equal(r.code, 60, r.stderr); // curl: peer certificate cannot be authenticated
+    await eventually(() =>
+      proxy.events.some((e) => e.type === 'request.failed' && e.reason === 'client_tls_error'),
+    );
+  });
+
+  it('a Host header naming another host inside the tunnel is refused (403)', async () => {
+    const r = await curl([
+      '--cacert',
+      egressCaFile,
+      '-x',
+      proxy.url,
+      '-H',
+      'Host: evil.example',
+      '-i',
+      `https://secure.test:${origin.port}/`,
+    ]);
+    assert.match(r.stdout, /^HTTP\/1\.1 403 Forbidden/m);
+    assert.match(r.stdout, /X-Egress-Reason: host_mismatch/i);
+  });
+
   it('plain-HTTP forward requests in inspect mode are recorded too', async () => {
     const before = exchanges().length;
     const r = await curl([
