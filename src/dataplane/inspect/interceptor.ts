@@ -158,10 +158,19 @@ export class Interceptor {
       return;
     }
 
+    upstream.on('error', () => upstream.destroy());
     const upstreamTls = connectUpstreamTls(target, upstream);
     const upstreamState = new Promise<UpstreamState>((resolve) => {
-      upstreamTls.once('secureConnect', () => resolve({ ok: true }));
-      upstreamTls.once('error', (err) => {
+      let settled = false;
+      upstreamTls.once('secureConnect', () => {
+        settled = true;
+        resolve({ ok: true });
+      });
+      // `on`, not `once`: errors after the handshake belong to the request using the socket,
+      // but an unheard 'error' would crash the process.
+      upstreamTls.on('error', (err) => {
+        if (settled) return;
+        settled = true;
         const reason = isCertificateError(err)
           ? 'upstream_tls_invalid'
           : dialErrorFrom(err, request.name).code;
