@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FORMAT_IDS } from '../policy/formats/index.js';
 import { formatDiagnostic, PolicyError } from '../policy/source/diagnostics.js';
+import { runCaExport, type CaExportOptions } from './commands/ca.js';
 import { runCheck } from './commands/check.js';
 import { runImport } from './commands/import.js';
 import { runLint } from './commands/lint.js';
@@ -103,7 +104,23 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       collect,
       [],
     )
+    .option('--state-dir <dir>', 'inspect mode: where the CA lives (default ~/.local/state/egress)')
+    .option(
+      '--upstream-ca <file>',
+      'inspect mode: also trust this CA upstream (repeatable)',
+      collect,
+      [],
+    )
     .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
+
+  program
+    .command('ca')
+    .description('the inspection CA that inspect mode signs its certificates with')
+    .command('export')
+    .description('print the CA certificate (PEM) for clients to trust; creates the CA if absent')
+    .option('--state-dir <dir>', 'where the CA lives (default ~/.local/state/egress)')
+    .option('--workspace <name>', 'whose CA (one per workspace)', 'default')
+    .action(async (opts: CaExportOptions) => setExit(await runCaExport(opts, io)));
 
   program
     .command('schema')

@@ -10,6 +10,7 @@ import { createLogger, type LogLevel } from '../../dataplane/log.js';
 import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
+import { upstreamTrust } from '../../dataplane/inspect/upstream.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
@@ -25,6 +26,8 @@ export interface ProxyCommandOptions extends PolicyOptions, EntranceFlags {
   connectTimeout?: string;
   idleTimeout?: string;
   maxConnections?: string;
+  stateDir?: string;
+  upstreamCa?: string[];
 }
 
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
@@ -49,6 +52,11 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     pins = parsePins(options.resolve ?? []);
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+  try {
+    upstreamTrust(options.upstreamCa ?? []);
+  } catch (err) {
+    throw new UsageError(`--upstream-ca: ${(err as Error).message}`);
   }
   const log = createLogger(options.logLevel ?? 'info');
   const loaded = loadPolicyFromOptions(options);
@@ -76,6 +84,10 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     log,
     limits,
     ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+    inspect: {
+      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+      upstreamCa: options.upstreamCa ?? [],
+    },
   });
   const address = await proxy.start();
   const shown =

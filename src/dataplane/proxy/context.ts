@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { PolicyProvider } from './client-identity.js';
 import type { Gate } from './gate.js';
+import type { Interceptor } from '../inspect/interceptor.js';
 
 export interface ProxyLimits {
   /** Largest request head accepted (bytes). */
@@ -35,4 +36,6 @@ export interface ProxyContext {
   /** Keep-alive pool for plain-HTTP upstream requests (keyed by the dialled IP). */
   agent: Agent;
   log: Logger;
+  /** TLS interception for policies in inspect mode. */
+  inspect?: Interceptor;
 }

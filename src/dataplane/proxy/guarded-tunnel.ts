@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { explain } from '../../policy/engine/explain.js';
 import type { CompiledPolicy, Decision } from '../../policy/index.js';
+import { normaliseHost } from '../../policy/normalise/host.js';
 import type { ClientContext } from '../events/event.js';
 import { ByteReader } from '../net/byte-reader.js';
 import { dial, DialError } from '../net/dial.js';
@@ -80,6 +81,26 @@ export async function tunnelWithSniCheck(
       refuseTls(socket);
       return;
     }
+  }
+  if (
+    ctx.inspect &&
+    tunnel.decision.mode === 'inspect' &&
+    hello.kind === 'client-hello' &&
+    tunnel.compiled
+  ) {
+    const sni = hello.serverName === null ? undefined : normaliseHost(hello.serverName);
+    await ctx.inspect.intercept({
+      socket,
+      pending: reader.bytes,
+      upstream,
+      client: tunnel.client,
+      compiled: tunnel.compiled,
+      decision: tunnel.decision,
+      name: sni?.ok ? sni.host.name : tunnel.decision.destination.host,
+      port: tunnel.target.port,
+      address: tunnel.decision.destination.ip ?? tunnel.decision.destination.host,
+    });
+    return;
   }
   await relay(ctx, tunnel, upstream, reader.bytes);
 }

@@ -12,6 +12,7 @@ import { dialErrorFrom } from '../net/dial.js';
 import { endToEndHeaders } from './headers.js';
 import { authText, refusalText, writeText } from './respond.js';
 import { frontingRefusal } from './fronting.js';
+import { ExchangeRecorder } from '../inspect/capture.js';
 
 export interface ParsedTarget {
   host: string;
@@ -89,6 +90,16 @@ export async function handleForward(
   const { decision } = admission;
   let bytesOut = 0;
   let bytesIn = 0;
+  // Inspect mode records the exchange (redacted) as an inspect.exchange event.
+  const recorder =
+    decision.mode === 'inspect' && id.compiled
+      ? new ExchangeRecorder(id.compiled.policy, {
+          method: req.method ?? 'GET',
+          url: `http://${req.headers.host ?? target.host}${target.path}`,
+          path: target.path,
+          headers: req.headers,
+        })
+      : null;
   const headers = endToEndHeaders(req.headers);
   headers.host =
     req.headers.host ?? (target.port === 80 ? target.host : `${target.host}:${target.port}`);
@@ -103,6 +114,21 @@ export async function handleForward(
     timeout: ctx.limits.idleTimeoutMs,
   });
   const finish = (status: number | undefined, failure?: string) => {
+    if (recorder)
+      ctx.bus.emitLater(
+        recorder.event(
+          id.client,
+          decision,
+          {
+            host: decision.destination.host,
+            ip: admission.address,
+            port: target.port,
+            transport: 'tcp',
+            scheme: 'http',
+          },
+          failure,
+        ),
+      );
     ctx.bus.emitLater({
       type: failure ? 'request.failed' : 'request.closed',
       client: id.client,
@@ -117,7 +143,10 @@ export async function handleForward(
         : `${req.method} http://${decision.destination.host}:${target.port}${target.path} → ${status}`,
     });
   };
-  req.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
+  req.on('data', (chunk: Buffer) => {
+    bytesOut += chunk.length;
+    recorder?.request.add(chunk);
+  });
   req.pipe(upstream);
   upstream.on('timeout', () =>
     upstream.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })),
@@ -129,7 +158,11 @@ export async function handleForward(
   });
   upstream.on('response', (up) => {
     res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEndHeaders(up.headers));
-    up.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+    recorder?.onResponse(up.statusCode ?? 502, up.headers);
+    up.on('data', (chunk: Buffer) => {
+      bytesIn += chunk.length;
+      recorder?.response.add(chunk);
+    });
     up.pipe(res);
     up.on('end', () => finish(up.statusCode));
     up.on('error', () => res.destroy());

@@ -23,6 +23,7 @@ import {
 } from './protocol-sniffer.js';
 import { handleSocks5 } from './socks5.js';
 import type { StreamListener } from './stream-listener.js';
+import { Interceptor, type InspectOptions } from '../inspect/interceptor.js';
 
 export interface EgressProxyOptions {
   host: string;
@@ -34,6 +35,8 @@ export interface EgressProxyOptions {
   decider?: DeciderClient;
   limits?: Partial<ProxyLimits>;
   accessHint?: string;
+  /** Inspect mode: CA state directory and extra upstream CAs. */
+  inspect?: InspectOptions;
 }
 
 export class EgressProxy {
@@ -65,6 +68,12 @@ export class EgressProxy {
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
     };
+    this.ctx.inspect = new Interceptor(options.inspect ?? {}, {
+      bus: options.bus,
+      log: options.log,
+      limits,
+      proxy: () => this.ctx,
+    });
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
@@ -141,6 +150,7 @@ export class EgressProxy {
     }
     for (const socket of this.sockets) socket.destroy();
     this.ctx.agent.destroy();
+    this.ctx.inspect?.close();
     await Promise.all([closed, others]);
     this.listening = null;
   }
