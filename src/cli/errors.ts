@@ -8,3 +8,8 @@ export const EXIT_INVALID = 2;
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+/** The command could not do its job (a port in use, an unwritable audit log): exit 1. */
+export class RuntimeFailure extends Error {
+  override name = 'RuntimeFailure';
+}

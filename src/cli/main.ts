@@ -13,7 +13,7 @@ import { runLint } from './commands/lint.js';
 import { runProxy, type ProxyCommandOptions } from './commands/proxy.js';
 import { runSchema } from './commands/schema.js';
 import { runSummary } from './commands/summary.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, UsageError } from './errors.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
 import { formatHint, type PolicyOptions } from './load-policy.js';
 
@@ -149,6 +149,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       )
         return EXIT_OK;
       return EXIT_INVALID;
+    }
+    if (err instanceof RuntimeFailure) {
+      io.err(`egress: ${err.message}\n`);
+      return EXIT_RUNTIME;
     }
     if (err instanceof UsageError) {
       io.err(`egress: ${err.message}\n`);

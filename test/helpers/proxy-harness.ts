@@ -13,7 +13,7 @@ import { AuditLog } from '../../src/dataplane/events/audit-log.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
 import type { AuditEvent } from '../../src/dataplane/events/event.js';
 import { silentLogger } from '../../src/dataplane/log.js';
-import { SystemResolver } from '../../src/dataplane/net/resolver.js';
+import { SystemResolver, type Resolver } from '../../src/dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../src/dataplane/proxy/client-identity.js';
 import { EgressProxy, type EgressProxyOptions } from '../../src/dataplane/proxy/proxy-server.js';
 
@@ -88,10 +88,14 @@ export interface TestProxy {
 export interface TestProxyOptions extends Partial<
   Omit<EgressProxyOptions, 'policies' | 'resolver' | 'bus' | 'log'>
 > {
+  /** Replaces the pinned resolver (DNS rebinding tests). */
+  resolver?: Resolver;
   /** NAME=IP pins; every other name fails to resolve (tests never reach a real resolver). */
   pins?: Record<string, string>;
   /** Write a durable audit log (default true). */
   audit?: boolean;
+  /** Where the audit log goes (default: a fresh temp file). */
+  auditPath?: string;
 }
 
 /** Starts an egress proxy on 127.0.0.1 with a native-YAML policy. */
@@ -101,19 +105,26 @@ export async function startProxy(
 ): Promise<TestProxy> {
   const policy = parseNative({ text: policyYaml, file: 'test-policy.yaml' }).policy;
   const policies = new ListenerPolicy(compilePolicy(policy), 'test-ws');
-  const auditPath = join(mkdtempSync(join(tmpdir(), 'egress-audit-')), 'audit.ndjson');
+  const auditPath =
+    options.auditPath ?? join(mkdtempSync(join(tmpdir(), 'egress-audit-')), 'audit.ndjson');
   const audit = options.audit === false ? null : new AuditLog(auditPath);
   await audit?.start();
   const bus = new EventBus(audit);
   const events: AuditEvent[] = [];
   bus.subscribe((e) => events.push(e));
   const pins = new Map(Object.entries(options.pins ?? {}).map(([name, ip]) => [name, [ip]]));
-  const { pins: _pins, audit: _audit, ...rest } = options;
+  const {
+    pins: _pins,
+    audit: _audit,
+    resolver: _resolver,
+    auditPath: _auditPath,
+    ...rest
+  } = options;
   const proxy = new EgressProxy({
     host: '127.0.0.1',
     port: 0,
     policies,
-    resolver: new SystemResolver({ pins, pinnedOnly: true }),
+    resolver: options.resolver ?? new SystemResolver({ pins, pinnedOnly: true }),
     bus,
     log: silentLogger(),
     ...rest,

@@ -11,7 +11,7 @@ import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
 import { upstreamTrust } from '../../dataplane/inspect/upstream.js';
-import { EXIT_OK, UsageError } from '../errors.js';
+import { EXIT_OK, RuntimeFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 import { parseEntrances, startEntrances, type EntranceFlags } from './proxy-entrances.js';
@@ -62,9 +62,32 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
   const loaded = loadPolicyFromOptions(options);
   const compile = (l: typeof loaded) => compilePolicy(l.policy, { ecosystemExtras: l.extras });
   const policies = new ListenerPolicy(compile(loaded), options.workspace ?? 'default');
-  const audit = options.auditLog ? new AuditLog(options.auditLog) : null;
-  await audit?.start();
+  const audit = options.auditLog
+    ? new AuditLog(options.auditLog, true, (err) => {
+        log.error({ err: err.message }, 'audit log failed: denying all traffic until restarted');
+        io.err(
+          `egress: ${err.message}; every connection is refused until the log is writable and egress restarts\n`,
+        );
+      })
+    : null;
   const bus = new EventBus(audit);
+  try {
+    await audit?.start();
+    // The first record proves the log is writable before any traffic flows (fail closed).
+    await bus.emit({
+      type: 'proxy.started',
+      client: {
+        workspace: options.workspace ?? 'default',
+        session: null,
+        user: null,
+        address: null,
+      },
+      description: `egress proxy starting on ${options.listen} with policy "${loaded.policy.name}" (${loaded.policy.mode}).`,
+      extra: { listen: options.listen, policyName: loaded.policy.name },
+    });
+  } catch (err) {
+    throw new RuntimeFailure((err as Error).message);
+  }
   const limits = {
     ...(positiveInt(options.connectTimeout, '--connect-timeout')
       ? { connectTimeoutMs: positiveInt(options.connectTimeout, '--connect-timeout')! }

@@ -28,10 +28,14 @@ export class AuditLog {
   private writtenEvents = 0;
   private batches = 0;
 
-  /** @param sync false skips fdatasync (only for benchmarks of the sync cost). */
+  /**
+   * @param sync false skips fdatasync (only for benchmarks of the sync cost).
+   * @param onFailure called once when the log turns unavailable, to tell the operator.
+   */
   constructor(
     readonly path: string,
     private readonly sync = true,
+    private readonly onFailure?: (err: AuditUnavailableError) => void,
   ) {}
 
   async start(): Promise<void> {

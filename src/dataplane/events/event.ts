@@ -17,6 +17,9 @@ export const EVENT_TYPES = [
   'udp.dropped',
   'inspect.exchange',
   'decider.failure',
+  // The data plane's own lifecycle: which policy was in force from when to when.
+  'proxy.started',
+  'proxy.stopped',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -77,6 +77,12 @@ export class EgressProxy {
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
+      // How often node checks for slow heads; its 30 s default would let slowloris sit far
+      // past headersTimeout.
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1000, Math.floor(limits.headersTimeoutMs / 2)),
+      ),
       requestTimeout: 0,
       keepAliveTimeout: 5_000,
       // Rejects Content-Length together with Transfer-Encoding and other ambiguities (smuggling).
