@@ -93,6 +93,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--connect-timeout <ms>', 'upstream connect timeout')
     .option('--idle-timeout <ms>', 'close connections idle this long')
     .option('--max-connections <n>', 'answer 503 beyond this many connections')
+    .option('--dns-listen <host:port>', 'also serve policy-aware DNS (UDP and TCP) here')
+    .option(
+      '--dns-upstream <host[:port]>',
+      'DNS resolver to forward to (repeatable; default: /etc/resolv.conf)',
+      collect,
+      [],
+    )
     .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
 
   program

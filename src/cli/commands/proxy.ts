@@ -10,6 +10,7 @@ import { createLogger, type LogLevel } from '../../dataplane/log.js';
 import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
+import { createDnsServer } from '../../dataplane/dns/setup.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
@@ -24,6 +25,8 @@ export interface ProxyCommandOptions extends PolicyOptions {
   connectTimeout?: string;
   idleTimeout?: string;
   maxConnections?: string;
+  dnsListen?: string;
+  dnsUpstream?: string[];
 }
 
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
@@ -75,7 +78,27 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     limits,
     ...(options.accessHint ? { accessHint: options.accessHint } : {}),
   });
+  let dns: ReturnType<typeof createDnsServer> | null = null;
+  if (options.dnsListen) {
+    try {
+      dns = createDnsServer({
+        listen: parseListen(options.dnsListen, '--dns-listen'),
+        upstreams: options.dnsUpstream ?? [],
+        policies,
+        pins,
+        bus,
+        log,
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const address = await proxy.start();
+  const dnsAddress = await dns?.start();
+  if (dnsAddress) {
+    log.info({ dnsListen: `${dnsAddress.host}:${dnsAddress.port}` }, 'egress DNS listening');
+    io.err(`egress DNS listening on ${dnsAddress.host}:${dnsAddress.port} (UDP and TCP)\n`);
+  }
   const shown =
     address.family === 'IPv6'
       ? `[${address.address}]:${address.port}`
@@ -105,8 +128,7 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     const stop = (signal: string) => {
       log.info({ signal }, 'draining');
       process.off('SIGHUP', reload);
-      proxy
-        .close(10_000)
+      Promise.all([proxy.close(10_000), dns?.close()])
         .then(() => audit?.close())
         .then(() => resolve(EXIT_OK))
         .catch(() => resolve(EXIT_OK));
