@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import { DnsCache } from '../../src/dataplane/dns/dns-cache.js';
-import { FakeUpstream, a, query, rcodeName, sleep, startDns, udpExchange, type TestDns } from './dns-harness.js';
+import {
+  FakeUpstream,
+  a,
+  query,
+  rcodeName,
+  sleep,
+  startDns,
+  udpExchange,
+  type TestDns,
+  asDns,
+} from './dns-harness.js';
 
 const POLICY = `version: 1
 name: dns-cache
@@ -12,9 +22,20 @@ rules:
   - allow: ['**.cache.test']
 `;
 
-function response(flags: number, answers: DecodedPacket['answers'], authorities: DecodedPacket['authorities'] = []): DecodedPacket {
+function response(
+  flags: number,
+  answers: DecodedPacket['answers'],
+  authorities: DecodedPacket['authorities'] = [],
+): DecodedPacket {
   return dnsPacket.decode(
-    dnsPacket.encode({ type: 'response', id: 1, flags, questions: [{ type: 'A', name: 'x.test' }], answers, authorities }),
+    dnsPacket.encode({
+      type: 'response',
+      id: 1,
+      flags,
+      questions: [{ type: 'A', name: 'x.test' }],
+      answers,
+      authorities,
+    }),
   );
 }
 
@@ -26,7 +47,10 @@ describe('DnsCache (unit, with a clock)', () => {
     now = 4_000;
     const hit = cache.get('k')!;
     assert.equal(hit.ttlLeft, 6);
-    assert.deepEqual(hit.answers.map((r) => ('ttl' in r ? r.ttl : -1)), [6, 6]);
+    assert.deepEqual(
+      hit.answers.map((r) => ('ttl' in r ? r.ttl : -1)),
+      [6, 6],
+    );
     now = 10_000;
     assert.equal(cache.get('k'), undefined);
   });
@@ -47,7 +71,12 @@ describe('DnsCache (unit, with a clock)', () => {
   it('caches NXDOMAIN for the SOA minimum, or a short default without SOA', () => {
     const cache = new DnsCache({ negativeTtl: 7, maxNegativeTtl: 100 });
     const soa = (minimum: number, ttl = 3600) => [
-      { type: 'SOA' as const, name: 'test', ttl, data: { mname: 'ns.test', rname: 'a.test', minimum } },
+      {
+        type: 'SOA' as const,
+        name: 'test',
+        ttl,
+        data: { mname: 'ns.test', rname: 'a.test', minimum },
+      },
     ];
     assert.equal(cache.put('a', response(3, [], soa(42)), 0), 42);
     assert.equal(cache.put('b', response(3, [], soa(42, 20)), 0), 20, 'min(SOA TTL, minimum)');
@@ -61,7 +90,10 @@ describe('DnsCache (unit, with a clock)', () => {
     const cache = new DnsCache({ maxEntries: 2 });
     assert.equal(cache.put('s', response(2, []), 0), 0);
     assert.equal(cache.put('r', response(5, []), 0), 0);
-    assert.equal(cache.put('t', response(dnsPacket.TRUNCATED_RESPONSE, [a('x.test', '192.0.2.1')]), 0), 0);
+    assert.equal(
+      cache.put('t', response(dnsPacket.TRUNCATED_RESPONSE, [a('x.test', '192.0.2.1')]), 0),
+      0,
+    );
     const ok = response(0, [a('x.test', '192.0.2.1')]);
     cache.put('1', ok, 0);
     cache.put('2', ok, 0);
@@ -92,7 +124,7 @@ describe('DNS server cache (real sockets)', () => {
   });
   const asks = (name: string) => upstream.names().filter((n) => n === name).length;
 
-  it('answers the second question from the cache, with a lower TTL and the asker\'s id', async () => {
+  it("answers the second question from the cache, with a lower TTL and the asker's id", async () => {
     const first = await udpExchange(dns.port, query('long.cache.test', 'A', 1));
     await sleep(1100);
     const second = await udpExchange(dns.port, query('LONG.cache.test', 'A', 2));
@@ -102,7 +134,7 @@ describe('DNS server cache (real sockets)', () => {
     const ttl = (p: DecodedPacket | null) => (p!.answers![0] as { ttl: number }).ttl;
     assert.equal(ttl(first), 300);
     assert.ok(ttl(second) < 300, `ttl ${ttl(second)}`);
-    const last = dns.events.at(-1) as unknown as Record<string, any>;
+    const last = asDns(dns.events.at(-1));
     assert.equal(last.dns.cached, true);
     assert.equal(last.dns.source, 'cache');
   });
@@ -128,6 +160,9 @@ describe('DNS server cache (real sockets)', () => {
 
   it('keeps separate entries per type', async () => {
     await udpExchange(dns.port, query('long.cache.test', 'AAAA'));
-    assert.equal(upstream.asked.filter((q) => q.name === 'long.cache.test' && q.type === 'AAAA').length, 1);
+    assert.equal(
+      upstream.asked.filter((q) => q.name === 'long.cache.test' && q.type === 'AAAA').length,
+      1,
+    );
   });
 });

@@ -25,7 +25,10 @@ describe('DNS clients', () => {
         'denied.test': [a('denied.test', '192.0.2.66')],
       },
     }).start();
-    dns = await startDns(POLICY, { upstreams: [upstream.upstream], pins: { 'pin.allowed.test': ['127.0.0.9'] } });
+    dns = await startDns(POLICY, {
+      upstreams: [upstream.upstream],
+      pins: { 'pin.allowed.test': ['127.0.0.9'] },
+    });
   });
   after(async () => {
     await dns.close();
@@ -52,13 +55,19 @@ describe('DNS clients', () => {
 
   it('dig +short with a pin and an AAAA record', async () => {
     assert.equal((await dig(dns.port, ['+short', 'pin.allowed.test'])).trim(), '127.0.0.9');
-    assert.equal((await dig(dns.port, ['+short', 'www.allowed.test', 'AAAA'])).trim(), '2001:db8::20');
+    assert.equal(
+      (await dig(dns.port, ['+short', 'www.allowed.test', 'AAAA'])).trim(),
+      '2001:db8::20',
+    );
   });
 
   it("Node's dns.Resolver with setServers", async () => {
     const resolver = new Resolver({ timeout: 2000, tries: 1 });
     resolver.setServers([`127.0.0.1:${dns.port}`]);
-    assert.deepEqual((await resolver.resolve4('allowed.test')).sort(), ['192.0.2.20', '192.0.2.21']);
+    assert.deepEqual((await resolver.resolve4('allowed.test')).sort(), [
+      '192.0.2.20',
+      '192.0.2.21',
+    ]);
     assert.deepEqual(await resolver.resolveTxt('www.allowed.test'), [['hello']]);
     await assert.rejects(resolver.resolve4('denied.test'), { code: 'EREFUSED' });
     await assert.rejects(resolver.resolve4('nx.allowed.test'), { code: 'ENOTFOUND' });

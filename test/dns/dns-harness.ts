@@ -3,6 +3,7 @@
  * that records every question it is asked, the policy-aware DNS server in-process, and small
  * clients (raw UDP/TCP queries, dig).
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, Socket, type Server } from 'node:net';
@@ -152,7 +153,10 @@ export async function startDns(policyYaml: string, options: TestDnsOptions): Pro
     host: options.host ?? '127.0.0.1',
     port: 0,
     policies,
-    forwarder: new DnsForwarder({ upstreams: options.upstreams, timeoutMs: options.timeoutMs ?? 300 }),
+    forwarder: new DnsForwarder({
+      upstreams: options.upstreams,
+      timeoutMs: options.timeoutMs ?? 300,
+    }),
     cache: options.cache === null ? null : new DnsCache(options.cache ?? {}),
     pins: new Map(Object.entries(options.pins ?? {})),
     bus,
@@ -244,4 +248,24 @@ export function sleep(ms: number): Promise<void> {
 /** The data of every answer record (A/AAAA addresses, PTR/CNAME targets, ...). */
 export function datas(p: DecodedPacket | null | undefined): unknown[] {
   return (p?.answers ?? []).map((x) => ('data' in x ? x.data : null));
+}
+
+/** A dns.query event with its `dns` extra. */
+export type DnsEvent = AuditEvent & {
+  dns: {
+    name: string;
+    type: string;
+    rcode: string;
+    answers: string[];
+    source: string;
+    cached: boolean;
+    upstream: string | null;
+    upstreamTransport: string | null;
+  };
+};
+
+export function asDns(event: AuditEvent | undefined): DnsEvent {
+  assert.ok(event, 'no event');
+  assert.equal(event.type, 'dns.query');
+  return event as DnsEvent;
 }

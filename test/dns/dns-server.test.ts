@@ -4,7 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FakeUpstream, a, datas, query, rcodeName, startDns, tcpExchange, udpExchange, type TestDns } from './dns-harness.js';
+import {
+  FakeUpstream,
+  a,
+  datas,
+  query,
+  rcodeName,
+  startDns,
+  tcpExchange,
+  udpExchange,
+  type TestDns,
+  asDns,
+} from './dns-harness.js';
 import { eventually } from '../helpers/proxy-harness.js';
 
 const POLICY = `version: 1
@@ -23,7 +34,9 @@ const ZONE = {
     'ntp.test': [a('ntp.test', '192.0.2.12')],
     'denied.test': [a('denied.test', '192.0.2.66')],
     'blocked.allowed.test': [a('blocked.allowed.test', '192.0.2.67')],
-    '5.0.9.10.in-addr.arpa': [{ type: 'PTR', name: '5.0.9.10.in-addr.arpa', ttl: 60, data: 'host.allowed.test' }],
+    '5.0.9.10.in-addr.arpa': [
+      { type: 'PTR', name: '5.0.9.10.in-addr.arpa', ttl: 60, data: 'host.allowed.test' },
+    ],
   } as Record<string, import('dns-packet').Answer[]>,
 };
 
@@ -32,7 +45,10 @@ describe('DNS server (restrict)', () => {
   let dns: TestDns;
   before(async () => {
     upstream = await new FakeUpstream('127.0.0.53', ZONE).start();
-    dns = await startDns(POLICY, { upstreams: [upstream.upstream], pins: { 'pinned.test': ['127.0.0.2', '::1'] } });
+    dns = await startDns(POLICY, {
+      upstreams: [upstream.upstream],
+      pins: { 'pinned.test': ['127.0.0.2', '::1'] },
+    });
   });
   after(async () => {
     await dns.close();
@@ -65,7 +81,9 @@ describe('DNS server (restrict)', () => {
     const r = await tcpExchange(dns.port, [query('denied.test', 'TXT')]);
     assert.equal(rcodeName(r[0]!), 'REFUSED');
     assert.deepEqual(
-      upstream.names().filter((n) => n.includes('denied') || n.includes('blocked') || n.startsWith('sub.')),
+      upstream
+        .names()
+        .filter((n) => n.includes('denied') || n.includes('blocked') || n.startsWith('sub.')),
       [],
     );
   });
@@ -108,7 +126,7 @@ describe('DNS server (restrict)', () => {
     await udpExchange(dns.port, query('allowed.test', 'A'));
     await udpExchange(dns.port, query('denied.test', 'A'));
     await eventually(() => dns.events.length >= start + 2);
-    const [ok, refused] = dns.events.slice(start) as Array<Record<string, any>>;
+    const [ok, refused] = dns.events.slice(start).map(asDns);
     assert.equal(ok!.type, 'dns.query');
     assert.equal(ok!.verdict, 'allow');
     assert.equal(ok!.workspace, 'test-ws');
@@ -146,14 +164,16 @@ describe('DNS server (restrict)', () => {
 describe('DNS server (monitor)', () => {
   it('forwards names the policy would refuse and marks the event wouldDeny', async () => {
     const upstream = await new FakeUpstream('127.0.0.54', ZONE).start();
-    const dns = await startDns(POLICY.replace('mode: restrict', 'mode: monitor'), { upstreams: [upstream.upstream] });
+    const dns = await startDns(POLICY.replace('mode: restrict', 'mode: monitor'), {
+      upstreams: [upstream.upstream],
+    });
     try {
       const r = await udpExchange(dns.port, query('denied.test'));
       assert.equal(rcodeName(r!), 'NOERROR');
       assert.deepEqual(datas(r!), ['192.0.2.66']);
       assert.deepEqual(upstream.names(), ['denied.test']);
       await eventually(() => dns.events.length === 1);
-      const e = dns.events[0] as unknown as Record<string, any>;
+      const e = asDns(dns.events[0]);
       assert.equal(e.wouldDeny, true);
       assert.equal(e.verdict, 'deny');
       assert.equal(e.enforced, false);

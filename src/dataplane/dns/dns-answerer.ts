@@ -140,7 +140,8 @@ export class DnsAnswerer {
 
   private async resolve(query: DecodedPacket, question: Question, name: string): Promise<Outcome> {
     const pinned = this.options.pins?.get(name);
-    if (pinned) return { parts: pinnedAnswer(question, pinned, this.options.pinTtl ?? 60), source: 'pinned' };
+    if (pinned)
+      return { parts: pinnedAnswer(question, pinned, this.options.pinTtl ?? 60), source: 'pinned' };
     const key = questionKey(question);
     const cached = this.options.cache?.get(key);
     if (cached) {
@@ -178,7 +179,10 @@ export class DnsAnswerer {
       };
     } catch (err) {
       const reason = err instanceof ForwardError ? err.code : 'dns_failure';
-      this.options.log.warn({ name, type: question.type, error: (err as Error).message }, 'DNS upstream failed');
+      this.options.log.warn(
+        { name, type: question.type, error: (err as Error).message },
+        'DNS upstream failed',
+      );
       return { parts: { rcode: RCODE.SERVFAIL }, source: 'failed', reason };
     }
   }
@@ -193,7 +197,8 @@ export class DnsAnswerer {
       this.options.log.warn({ error: (err as Error).message }, 'DNS answer could not be encoded');
       out = buildResponse(query, { rcode: RCODE.SERVFAIL });
     }
-    if (transport === 'udp' && out.length > udpLimitOf(query)) return truncatedResponse(query, parts.rcode);
+    if (transport === 'udp' && out.length > udpLimitOf(query))
+      return truncatedResponse(query, parts.rcode);
     return out;
   }
 
@@ -250,7 +255,13 @@ function pinnedAnswer(question: Question, ips: readonly string[], ttl: number): 
   const want = question.type === 'A' ? 4 : question.type === 'AAAA' ? 6 : 0;
   const answers: Answer[] = ips
     .filter((ip) => (ip.includes(':') ? 6 : 4) === want)
-    .map((ip) => ({ type: want === 4 ? 'A' : 'AAAA', name: question.name, ttl, class: 'IN', data: ip }));
+    .map((ip) => ({
+      type: want === 4 ? 'A' : 'AAAA',
+      name: question.name,
+      ttl,
+      class: 'IN',
+      data: ip,
+    }));
   return { rcode: RCODE.NOERROR, answers, flags: dnsPacket.AUTHORITATIVE_ANSWER };
 }
 

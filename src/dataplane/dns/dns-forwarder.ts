@@ -125,7 +125,11 @@ export class DnsForwarder {
         try {
           const udp = await this.askUdp(upstream, query, id, question);
           result = udp.flag_tc
-            ? { response: await this.askTcp(upstream, query, id, question), upstream: formatUpstream(upstream), transport: 'tcp' }
+            ? {
+                response: await this.askTcp(upstream, query, id, question),
+                upstream: formatUpstream(upstream),
+                transport: 'tcp',
+              }
             : { response: udp, upstream: formatUpstream(upstream), transport: 'udp' };
         } catch (err) {
           if (err instanceof ForwardError && err.code === 'dns_timeout') timedOut = true;
@@ -161,9 +165,7 @@ export class DnsForwarder {
         () => done(() => reject(new ForwardError('dns_timeout', 'upstream timed out'))),
         this.timeoutMs,
       );
-      socket.on('error', (err) =>
-        done(() => reject(new ForwardError('dns_failure', err.message))),
-      );
+      socket.on('error', (err) => done(() => reject(new ForwardError('dns_failure', err.message))));
       socket.on('message', (msg, rinfo) => {
         if (rinfo.address !== upstream.host || rinfo.port !== upstream.port) return;
         let response: DecodedPacket;
@@ -199,9 +201,7 @@ export class DnsForwarder {
         () => done(() => reject(new ForwardError('dns_timeout', 'upstream timed out (TCP)'))),
         this.timeoutMs,
       );
-      socket.on('error', (err) =>
-        done(() => reject(new ForwardError('dns_failure', err.message))),
-      );
+      socket.on('error', (err) => done(() => reject(new ForwardError('dns_failure', err.message))));
       socket.on('close', () =>
         done(() => reject(new ForwardError('dns_failure', 'upstream closed the TCP connection'))),
       );

@@ -98,7 +98,9 @@ export class PolicyDnsServer {
       socket.bind(port, this.options.host, () => {
         socket.off('error', reject);
         socket.on('error', (err) => this.options.log.warn({ error: err.message }, 'DNS UDP error'));
-        socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo.address, rinfo.port));
+        socket.on('message', (msg, rinfo) =>
+          this.onDatagram(socket, msg, rinfo.address, rinfo.port),
+        );
         this.udp = socket;
         resolve(socket.address().port);
       });

@@ -27,7 +27,9 @@ export interface DnsSetup {
   resolvConfPath?: string;
 }
 
-export function upstreamsFor(setup: Pick<DnsSetup, 'listen' | 'upstreams' | 'resolvConfPath'>): Upstream[] {
+export function upstreamsFor(
+  setup: Pick<DnsSetup, 'listen' | 'upstreams' | 'resolvConfPath'>,
+): Upstream[] {
   let upstreams: Upstream[];
   if (setup.upstreams.length) {
     upstreams = setup.upstreams.map(parseUpstream);
