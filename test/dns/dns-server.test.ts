@@ -158,6 +158,8 @@ describe('DNS server (restrict)', () => {
       ],
     });
     assert.equal(rcodeName((await udpExchange(dns.port, two))!), 'FORMERR');
+    await eventually(() => dns.events.some((e) => e.reason === 'dns_formerr'));
+    assert.ok(dns.events.some((e) => e.reason === 'dns_notimp' && e.type === 'dns.query'));
   });
 });
 

@@ -105,9 +105,11 @@ export class DnsAnswerer {
     this.stats.queries++;
     const started = performance.now();
     const question = query.questions[0];
-    if (opcodeOf(query) !== 0) return this.encode(query, { rcode: RCODE.NOTIMP }, transport);
-    if (query.questions.length !== 1 || !question)
-      return this.encode(query, { rcode: RCODE.FORMERR }, transport);
+    if (opcodeOf(query) !== 0 || query.questions.length !== 1 || !question) {
+      const notimp = opcodeOf(query) !== 0;
+      this.unsupported(query, address, transport, notimp ? 'dns_notimp' : 'dns_formerr');
+      return this.encode(query, { rcode: notimp ? RCODE.NOTIMP : RCODE.FORMERR }, transport);
+    }
 
     const identified = this.options.policies.identify(undefined, address);
     const client: ClientContext = identified.client;
@@ -136,6 +138,33 @@ export class DnsAnswerer {
     const response = this.encode(query, outcome.parts, transport);
     await this.record(query, question, name, decision, outcome, client, transport, started);
     return response;
+  }
+
+  /** Other opcodes (NOTIFY, UPDATE) and zero or several questions: answered, and recorded. */
+  private unsupported(
+    query: DecodedPacket,
+    address: string | null,
+    transport: DnsTransport,
+    reason: 'dns_notimp' | 'dns_formerr',
+  ): void {
+    this.stats.answered++;
+    const names = (query.questions ?? []).map((q) => canonicalName(q.name));
+    this.options.bus.emitLater({
+      type: 'dns.query',
+      client: this.options.policies.identify(undefined, address).client,
+      destination: names[0] ? { host: names[0], port: DNS_PORT, transport } : null,
+      reason,
+      severity: 'warning',
+      description: `DNS message with opcode ${opcodeOf(query)} and ${names.length} questions answered ${reason === 'dns_notimp' ? 'NOTIMP' : 'FORMERR'}.`,
+      extra: {
+        dns: {
+          id: query.id ?? 0,
+          names,
+          rcode: reason === 'dns_notimp' ? 'NOTIMP' : 'FORMERR',
+          source: 'rejected',
+        },
+      },
+    });
   }
 
   private async resolve(query: DecodedPacket, question: Question, name: string): Promise<Outcome> {
