@@ -111,6 +111,13 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       collect,
       [],
     )
+    .option('--dns-listen <host:port>', 'also serve policy-aware DNS (UDP and TCP) here')
+    .option(
+      '--dns-upstream <host[:port]>',
+      'DNS resolver to forward to (repeatable; default: /etc/resolv.conf)',
+      collect,
+      [],
+    )
     .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
 
   program

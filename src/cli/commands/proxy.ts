@@ -11,6 +11,7 @@ import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
 import { upstreamTrust } from '../../dataplane/inspect/upstream.js';
+import { createDnsServer } from '../../dataplane/dns/setup.js';
 import { EXIT_OK, RuntimeFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
@@ -28,6 +29,8 @@ export interface ProxyCommandOptions extends PolicyOptions, EntranceFlags {
   maxConnections?: string;
   stateDir?: string;
   upstreamCa?: string[];
+  dnsListen?: string;
+  dnsUpstream?: string[];
 }
 
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
@@ -112,7 +115,27 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
       upstreamCa: options.upstreamCa ?? [],
     },
   });
+  let dns: ReturnType<typeof createDnsServer> | null = null;
+  if (options.dnsListen) {
+    try {
+      dns = createDnsServer({
+        listen: parseListen(options.dnsListen, '--dns-listen'),
+        upstreams: options.dnsUpstream ?? [],
+        policies,
+        pins,
+        bus,
+        log,
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const address = await proxy.start();
+  const dnsAddress = await dns?.start();
+  if (dnsAddress) {
+    log.info({ dnsListen: `${dnsAddress.host}:${dnsAddress.port}` }, 'egress DNS listening');
+    io.err(`egress DNS listening on ${dnsAddress.host}:${dnsAddress.port} (UDP and TCP)\n`);
+  }
   const shown =
     address.family === 'IPv6'
       ? `[${address.address}]:${address.port}`
@@ -143,8 +166,7 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     const stop = (signal: string) => {
       log.info({ signal }, 'draining');
       process.off('SIGHUP', reload);
-      proxy
-        .close(10_000)
+      Promise.all([proxy.close(10_000), dns?.close()])
         .then(() => audit?.close())
         .then(() => resolve(EXIT_OK))
         .catch(() => resolve(EXIT_OK));
