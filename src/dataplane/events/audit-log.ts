@@ -81,6 +81,7 @@ export class AuditLog {
         this.failure = new AuditUnavailableError(
           `the audit log ${this.path} cannot be written: ${(err as Error).message}`,
         );
+        this.onFailure?.(this.failure);
         for (const p of [...batch, ...this.queue]) p.reject(this.failure);
         this.queue = [];
       }
