@@ -13,6 +13,7 @@ import {
   MAX_CLIENT_HELLO_BYTES,
 } from '../protocols/tls-client-hello.js';
 import { dial, DialError } from '../net/dial.js';
+import { connectThroughParent } from '../net/parent-proxy.js';
 import type { ClientContext } from '../events/event.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
@@ -112,7 +113,15 @@ export async function handleConnect(
   }
   let upstream: Socket;
   try {
-    upstream = await dial(admission.address, authority.port, ctx.limits.connectTimeoutMs);
+    upstream =
+      admission.viaParent && ctx.parentProxy
+        ? await connectThroughParent(
+            ctx.parentProxy,
+            admission.address,
+            authority.port,
+            ctx.limits.connectTimeoutMs,
+          )
+        : await dial(admission.address, authority.port, ctx.limits.connectTimeoutMs);
   } catch (err) {
     const failure = err instanceof DialError ? err : new DialError('upstream_error', String(err));
     ctx.bus.emitLater({

@@ -2,6 +2,7 @@
 import type { Agent } from 'node:http';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
+import type { ParentProxy } from '../net/parent-proxy.js';
 import type { PolicyProvider } from './client-identity.js';
 import type { Gate } from './gate.js';
 
@@ -35,4 +36,6 @@ export interface ProxyContext {
   /** Keep-alive pool for plain-HTTP upstream requests (keyed by the dialled IP). */
   agent: Agent;
   log: Logger;
+  /** Where `viaUpstreamProxy` destinations are sent (`--upstream-proxy`). */
+  parentProxy?: ParentProxy;
 }

@@ -7,6 +7,7 @@ import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
+import type { ParentProxy } from '../net/parent-proxy.js';
 import type { Resolver } from '../net/resolver.js';
 import type { PolicyProvider } from './client-identity.js';
 import { handleConnect } from './connect-tunnel.js';
@@ -27,12 +28,14 @@ export interface EgressProxyOptions {
   decider?: DeciderClient;
   limits?: Partial<ProxyLimits>;
   accessHint?: string;
+  parentProxy?: ParentProxy;
 }
 
 export class EgressProxy {
   private readonly server: Server;
   private readonly ctx: ProxyContext;
   private readonly sockets = new Set<Socket>();
+  private accepted = 0;
   private listening: AddressInfo | null = null;
 
   constructor(private readonly options: EgressProxyOptions) {
@@ -42,6 +45,7 @@ export class EgressProxy {
       bus: options.bus,
       ...(options.decider ? { decider: options.decider } : {}),
       selfAddresses: () => this.selfAddresses(),
+      parentProxy: options.parentProxy !== undefined,
     });
     this.ctx = {
       gate,
@@ -56,6 +60,7 @@ export class EgressProxy {
       }),
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+      ...(options.parentProxy ? { parentProxy: options.parentProxy } : {}),
     };
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -93,6 +98,11 @@ export class EgressProxy {
 
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /** Connections accepted since start (for the connections counter). */
+  get acceptedConnections(): number {
+    return this.accepted;
   }
 
   async start(): Promise<AddressInfo> {
@@ -146,6 +156,7 @@ export class EgressProxy {
       return;
     }
     this.sockets.add(socket);
+    this.accepted++;
     socket.on('close', () => this.sockets.delete(socket));
   }
 
