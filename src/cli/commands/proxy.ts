@@ -2,17 +2,20 @@
  * `egress proxy`: runs the enforcement point until SIGTERM/SIGINT. SIGHUP reloads the policy
  * atomically (a bad new policy is refused with its error and the old one stays).
  */
-import { compilePolicy } from '../../policy/index.js';
 import { formatDiagnostic, PolicyError } from '../../policy/source/diagnostics.js';
 import { AuditLog } from '../../dataplane/events/audit-log.js';
 import { EventBus } from '../../dataplane/events/event-bus.js';
 import { createLogger, type LogLevel } from '../../dataplane/log.js';
 import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
-import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
+import { AdminServer } from '../../dataplane/admin/admin-server.js';
+import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
+import { Deciders } from '../../dataplane/decider/deciders.js';
+import { parseParentProxy, type ParentProxy } from '../../dataplane/net/parent-proxy.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+import type { PolicyOptions } from '../load-policy.js';
+import { setupPolicies } from './proxy-policies.js';
 
 export interface ProxyCommandOptions extends PolicyOptions {
   listen: string;
@@ -24,6 +27,13 @@ export interface ProxyCommandOptions extends PolicyOptions {
   connectTimeout?: string;
   idleTimeout?: string;
   maxConnections?: string;
+  /** Several workspaces (file or folder) instead of --policy. */
+  workspaces?: string;
+  /** With --workspaces: the policy for clients that send no credentials. */
+  defaultPolicy?: string;
+  adminListen?: string;
+  upstreamProxy?: string;
+  drainTimeout?: string;
 }
 
 export function parseListen(text: string, flag = '--listen'): { host: string; port: number } {
@@ -49,12 +59,31 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     throw new UsageError((err as Error).message);
   }
   const log = createLogger(options.logLevel ?? 'info');
-  const loaded = loadPolicyFromOptions(options);
-  const compile = (l: typeof loaded) => compilePolicy(l.policy, { ecosystemExtras: l.extras });
-  const policies = new ListenerPolicy(compile(loaded), options.workspace ?? 'default');
+  const admin = options.adminListen ? parseListen(options.adminListen, '--admin-listen') : null;
+  let parentProxy: ParentProxy | undefined;
+  try {
+    parentProxy = options.upstreamProxy ? parseParentProxy(options.upstreamProxy) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const drainMs = positiveInt(options.drainTimeout, '--drain-timeout') ?? 10_000;
+  const setup = setupPolicies(options);
+  const policies = setup.provider;
   const audit = options.auditLog ? new AuditLog(options.auditLog) : null;
   await audit?.start();
   const bus = new EventBus(audit);
+  // eslint-disable-next-line prefer-const -- assigned below; the metrics read it when scraped
+  let proxy: EgressProxy;
+  const metrics = new ProxyMetrics(bus, {
+    openConnections: () => proxy.connections,
+    acceptedConnections: () => proxy.acceptedConnections,
+    auditHealthy: () => bus.healthy,
+  });
+  const deciders = new Deciders({
+    bus,
+    log,
+    onCall: (kind, outcome, seconds) => metrics.observeDecider(kind, outcome, seconds),
+  });
   const limits = {
     ...(positiveInt(options.connectTimeout, '--connect-timeout')
       ? { connectTimeoutMs: positiveInt(options.connectTimeout, '--connect-timeout')! }
@@ -66,13 +95,15 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
       ? { maxConnections: positiveInt(options.maxConnections, '--max-connections')! }
       : {}),
   };
-  const proxy = new EgressProxy({
+  proxy = new EgressProxy({
     ...listen,
     policies,
     resolver: new SystemResolver({ pins }),
     bus,
     log,
     limits,
+    decider: deciders,
+    ...(parentProxy ? { parentProxy } : {}),
     ...(options.accessHint ? { accessHint: options.accessHint } : {}),
   });
   const address = await proxy.start();
@@ -80,20 +111,30 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     address.family === 'IPv6'
       ? `[${address.address}]:${address.port}`
       : `${address.address}:${address.port}`;
-  log.info(
-    { listen: shown, policy: loaded.policy.name, mode: loaded.policy.mode },
-    'egress proxy listening',
-  );
-  io.err(
-    `egress proxy listening on ${shown} (policy "${loaded.policy.name}", ${loaded.policy.mode})\n`,
-  );
+  log.info({ listen: shown, policies: setup.summary }, 'egress proxy listening');
+  io.err(`egress proxy listening on ${shown} (${setup.summary})\n`);
+  const adminServer = admin
+    ? new AdminServer({
+        ...admin,
+        metrics,
+        log,
+        policies: () => policies.describe(),
+        audit: () => (audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
+      })
+    : null;
+  if (adminServer) {
+    const a = await adminServer.start();
+    log.info({ admin: `${a.address}:${a.port}` }, 'admin listener (/metrics, /healthz)');
+    io.err(`egress admin listening on ${a.address}:${a.port}\n`);
+  }
+  if (parentProxy) log.info({ upstreamProxy: parentProxy.display }, 'parent proxy configured');
 
   return new Promise<number>((resolve) => {
     const reload = () => {
       try {
-        const next = loadPolicyFromOptions(options);
-        policies.replace(compile(next));
-        log.info({ policy: next.policy.name }, 'policy reloaded');
+        const summary = setup.reload();
+        deciders.clearCache();
+        log.info({ policies: summary }, 'policy reloaded');
       } catch (err) {
         const detail =
           err instanceof PolicyError
@@ -106,7 +147,9 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
       log.info({ signal }, 'draining');
       process.off('SIGHUP', reload);
       proxy
-        .close(10_000)
+        .close(drainMs)
+        .then(() => adminServer?.close())
+        .then(() => metrics.close())
         .then(() => audit?.close())
         .then(() => resolve(EXIT_OK))
         .catch(() => resolve(EXIT_OK));
