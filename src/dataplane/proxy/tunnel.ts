@@ -37,6 +37,9 @@ export function runTunnel(
     upstream.on('error', onError('upstream'));
     client.on('close', done);
     upstream.on('close', done);
+    // A client that is gone (destroyed by a drain or a reset) can receive nothing more: release
+    // the upstream connection now instead of when the destination times it out.
+    client.on('close', () => upstream.destroy());
     client.setTimeout(idleTimeoutMs, () => {
       error ??= 'idle timeout';
       client.destroy();
