@@ -57,7 +57,12 @@ test('webhook allow: the request goes through with reason decider_allow and the 
   try {
     const r = await proxyGet(proxy.port, `http://asked.test:${origin.port}/x?y=1`);
     assert.equal(r.status, 200);
-    const call = hook.calls[0] as Record<string, any>;
+    const call = hook.calls[0] as {
+      workspace: string;
+      policy: { name: string };
+      request: unknown;
+      rule: { kind: string };
+    };
     assert.equal(call.workspace, 'test-ws');
     assert.equal(call.policy.name, 'decided');
     assert.deepEqual(call.request, {
