@@ -94,7 +94,7 @@ export interface Child {
 /** Starts `bin/egress ARGS...` and waits until stderr contains `ready`. */
 export async function startEgress(
   args: string[],
-  ready = 'egress proxy listening',
+  ready = 'egress proxy listening on ',
 ): Promise<Child> {
   const child = spawn(process.execPath, ['bin/egress', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
