@@ -93,6 +93,8 @@ export function loadPolicyFromOptions(options: PolicyOptions): LoadedPolicy {
       : {}),
     ecosystemExtras: extras,
   });
+  // Relative paths in the policy (a decider module) start from the policy file's folder.
+  parsed.policy.origin ??= { file: source.file, format };
   return { ...parsed, registries, extras };
 }
 

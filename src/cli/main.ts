@@ -76,7 +76,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('what the policy allows and blocks, in words')
     .action((opts: PolicyOptions) => setExit(runSummary(opts, io)));
 
-  policyOptions(program.command('proxy'))
+  policyOptions(program.command('proxy'), false)
     .description('run the egress proxy (HTTP forward proxy, CONNECT tunnels) enforcing a policy')
     .requiredOption('--listen <host:port>', 'where the proxy listens, e.g. 127.0.0.1:3128')
     .option('--resolve <name=ip>', 'pin a name to an address without DNS (repeatable)', collect, [])
@@ -117,6 +117,20 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'DNS resolver to forward to (repeatable; default: /etc/resolv.conf)',
       collect,
       [],
+    )
+    .option(
+      '--workspaces <file-or-dir>',
+      'several workspaces, told apart by Proxy-Authorization (instead of --policy)',
+    )
+    .option('--default-policy <file>', 'with --workspaces: policy for clients without credentials')
+    .option('--admin-listen <host:port>', 'serve /metrics (Prometheus) and /healthz here')
+    .option(
+      '--upstream-proxy <url>',
+      'parent proxy (http://host:port) for viaUpstreamProxy destinations',
+    )
+    .option(
+      '--drain-timeout <ms>',
+      'on SIGTERM, wait this long for open connections (default 10000)',
     )
     .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
 

@@ -83,21 +83,38 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The policy for clients that send no credentials at all (`--default-policy`). */
+export interface DefaultWorkspace {
+  workspace: string;
+  compiled: CompiledPolicy;
+}
+
 /** Several workspaces on one proxy, each with its token and policy. */
 export class WorkspacePolicies implements PolicyProvider {
   private entries: Map<string, WorkspaceEntry>;
+  private fallback: DefaultWorkspace | undefined;
 
-  constructor(entries: WorkspaceEntry[]) {
+  constructor(entries: WorkspaceEntry[], fallback?: DefaultWorkspace) {
     this.entries = new Map(entries.map((e) => [e.workspace, e]));
+    this.fallback = fallback;
   }
 
-  replace(entries: WorkspaceEntry[]): void {
+  /** Atomically replaces every workspace (SIGHUP); open connections keep their policy. */
+  replace(entries: WorkspaceEntry[], fallback?: DefaultWorkspace): void {
     this.entries = new Map(entries.map((e) => [e.workspace, e]));
+    this.fallback = fallback;
   }
 
   identify(auth: string | undefined, address: string | null): Identification {
     const anonymous: ClientContext = { workspace: null, session: null, user: null, address };
     const creds = parseBasicAuth(auth);
+    if (!creds && this.fallback && auth === undefined) {
+      return {
+        ok: true,
+        compiled: this.fallback.compiled,
+        client: { ...anonymous, workspace: this.fallback.workspace },
+      };
+    }
     if (!creds) {
       return {
         ok: false,
@@ -126,9 +143,12 @@ export class WorkspacePolicies implements PolicyProvider {
   }
 
   describe(): Array<{ workspace: string; policy: string }> {
-    return [...this.entries.values()].map((e) => ({
+    const list = [...this.entries.values()].map((e) => ({
       workspace: e.workspace,
       policy: e.compiled.policy.name,
     }));
+    if (this.fallback)
+      list.push({ workspace: this.fallback.workspace, policy: this.fallback.compiled.policy.name });
+    return list;
   }
 }

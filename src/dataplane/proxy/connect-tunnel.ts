@@ -68,7 +68,12 @@ export async function handleConnect(
     socket,
     started,
   };
-  const upstream = await dialAdmitted(ctx, admitted, admission.address);
+  const upstream = await dialAdmitted(
+    ctx,
+    admitted,
+    admission.address,
+    admission.viaParent === true,
+  );
   if (upstream instanceof DialError) {
     writeRaw(socket, failureResponse(upstream.status, upstream.code, upstream.message));
     return;

@@ -2,6 +2,7 @@
 import type { Agent } from 'node:http';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
+import type { ParentProxy } from '../net/parent-proxy.js';
 import type { PolicyProvider } from './client-identity.js';
 import type { Gate } from './gate.js';
 import type { Interceptor } from '../inspect/interceptor.js';
@@ -38,4 +39,6 @@ export interface ProxyContext {
   log: Logger;
   /** TLS interception for policies in inspect mode. */
   inspect?: Interceptor;
+  /** Where `viaUpstreamProxy` destinations are sent (`--upstream-proxy`). */
+  parentProxy?: ParentProxy;
 }

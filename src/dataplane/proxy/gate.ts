@@ -12,6 +12,7 @@ import {
   decide,
   decideAddress,
   explain,
+  viaUpstreamProxy,
   type CompiledPolicy,
   type Decision,
 } from '../../policy/index.js';
@@ -29,7 +30,7 @@ export interface GateTarget extends DestinationQuery {
 }
 
 export type Admission =
-  | { ok: true; decision: Decision; address: string }
+  | { ok: true; decision: Decision; address: string; viaParent?: boolean }
   | { ok: false; decision: Decision | null; status: number; reason: string; message: string };
 
 export interface GateOptions {
@@ -38,6 +39,8 @@ export interface GateOptions {
   decider?: DeciderClient;
   /** Addresses (ip:port) the proxy listens on: never a destination (no loops). */
   selfAddresses?: () => ReadonlySet<string>;
+  /** A parent proxy is configured: `viaUpstreamProxy` destinations go through it, unresolved. */
+  parentProxy?: boolean;
 }
 
 export class Gate {
@@ -53,6 +56,8 @@ export class Gate {
     if (decision.reason === 'decider_required')
       decision = await this.askDecider(compiled, decision, client, target);
     if (!decision.allowed) return this.deny(decision, client, target);
+    if (this.options.parentProxy && viaUpstreamProxy(compiled, target))
+      return this.admitViaParent(decision, client, target);
 
     let addresses: string[];
     try {
@@ -105,6 +110,26 @@ export class Gate {
       lastDenied = checked;
     }
     return this.deny(lastDenied!, client, target);
+  }
+
+  /** The parent proxy resolves and connects; egress records the decision without a lookup. */
+  private admitViaParent(decision: Decision, client: ClientContext, target: GateTarget): Admission {
+    if (!this.options.bus.healthy)
+      return {
+        ok: false,
+        decision,
+        status: 503,
+        reason: 'audit_unavailable',
+        message: 'the audit log cannot be written, so egress lets nothing through',
+      };
+    this.options.bus.emitLater({
+      type: 'request.allowed',
+      client,
+      decision,
+      destination: eventDestination(decision, target),
+      description: `${explain(decision)} (through the parent proxy)`,
+    });
+    return { ok: true, decision, address: decision.destination.host, viaParent: true };
   }
 
   private async addressesOf(decision: Decision): Promise<string[]> {

@@ -11,6 +11,7 @@ import { normaliseHost } from '../../policy/normalise/host.js';
 import type { ClientContext } from '../events/event.js';
 import { ByteReader } from '../net/byte-reader.js';
 import { dial, DialError } from '../net/dial.js';
+import { connectThroughParent } from '../net/parent-proxy.js';
 import {
   MAX_CLIENT_HELLO_BYTES,
   parseClientHello,
@@ -37,8 +38,18 @@ export async function dialAdmitted(
   ctx: ProxyContext,
   tunnel: Omit<AdmittedTunnel, 'socket' | 'started'>,
   address: string,
+  viaParent = false,
 ): Promise<Socket | DialError> {
   try {
+    // Parent-proxy destinations (SDS custom endpoints) are named, not resolved: the parent dials.
+    if (viaParent && ctx.parentProxy) {
+      return await connectThroughParent(
+        ctx.parentProxy,
+        address,
+        tunnel.target.port,
+        ctx.limits.connectTimeoutMs,
+      );
+    }
     return await dial(address, tunnel.target.port, ctx.limits.connectTimeoutMs);
   } catch (err) {
     const failure = err instanceof DialError ? err : new DialError('upstream_error', String(err));

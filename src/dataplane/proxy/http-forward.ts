@@ -103,11 +103,14 @@ export async function handleForward(
   const headers = endToEndHeaders(req.headers);
   headers.host =
     req.headers.host ?? (target.port === 80 ? target.host : `${target.host}:${target.port}`);
+  // Through the parent proxy: absolute form to the parent, which resolves the name itself.
+  const parent = admission.viaParent ? ctx.parentProxy : undefined;
+  if (parent?.authorization) headers['proxy-authorization'] = parent.authorization;
   const upstream = httpRequest({
-    host: admission.address,
-    port: target.port,
+    host: parent ? parent.host : admission.address,
+    port: parent ? parent.port : target.port,
     method: req.method,
-    path: target.path,
+    path: parent ? `http://${authorityOf(target)}${target.path}` : target.path,
     headers,
     agent: ctx.agent,
     setHost: false,
@@ -170,4 +173,9 @@ export async function handleForward(
   res.on('close', () => {
     if (!res.writableFinished) upstream.destroy();
   });
+}
+
+function authorityOf(target: ParsedTarget): string {
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `${host}:${target.port}`;
 }

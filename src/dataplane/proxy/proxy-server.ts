@@ -7,6 +7,7 @@ import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
+import type { ParentProxy } from '../net/parent-proxy.js';
 import type { Resolver } from '../net/resolver.js';
 import type { PolicyProvider } from './client-identity.js';
 import { handleConnect } from './connect-tunnel.js';
@@ -37,12 +38,14 @@ export interface EgressProxyOptions {
   accessHint?: string;
   /** Inspect mode: CA state directory and extra upstream CAs. */
   inspect?: InspectOptions;
+  parentProxy?: ParentProxy;
 }
 
 export class EgressProxy {
   private readonly server: Server;
   private readonly ctx: ProxyContext;
   private readonly sockets = new Set<Socket>();
+  private accepted = 0;
   private listening: AddressInfo | null = null;
   private readonly attached: StreamListener[] = [];
 
@@ -53,6 +56,7 @@ export class EgressProxy {
       bus: options.bus,
       ...(options.decider ? { decider: options.decider } : {}),
       selfAddresses: () => this.selfAddresses(),
+      parentProxy: options.parentProxy !== undefined,
     });
     this.ctx = {
       gate,
@@ -67,6 +71,7 @@ export class EgressProxy {
       }),
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+      ...(options.parentProxy ? { parentProxy: options.parentProxy } : {}),
     };
     this.ctx.inspect = new Interceptor(options.inspect ?? {}, {
       bus: options.bus,
@@ -132,6 +137,11 @@ export class EgressProxy {
     this.attached.push(listener);
   }
 
+  /** Connections accepted since start (for the connections counter). */
+  get acceptedConnections(): number {
+    return this.accepted;
+  }
+
   async start(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -189,6 +199,7 @@ export class EgressProxy {
       return;
     }
     this.sockets.add(socket);
+    this.accepted++;
     socket.on('close', () => this.sockets.delete(socket));
     routeByFirstByte(socket, this.ctx.limits.headersTimeoutMs, {
       http: toHttp,

@@ -37,9 +37,11 @@ export function runTunnel(
     upstream.on('error', onError('upstream'));
     client.on('close', done);
     upstream.on('close', done);
-    // When one side is gone, its pipe unpipes and pauses the other side, which would then
-    // never read its peer's FIN and never close: keep it reading (the data has nowhere to go).
-    client.on('close', () => upstream.resume());
+    // A client that is gone (destroyed by a drain or a reset) can receive nothing more: release
+    // the upstream connection now instead of when the destination times it out.
+    client.on('close', () => upstream.destroy());
+    // When the upstream is gone, its pipe unpipes and pauses the client, which would then never
+    // read the client's FIN and never close: keep it reading (the data has nowhere to go).
     upstream.on('close', () => client.resume());
     client.setTimeout(idleTimeoutMs, () => {
       error ??= 'idle timeout';

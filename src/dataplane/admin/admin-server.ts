@@ -1,0 +1,92 @@
+/**
+ * The admin listener (`--admin-listen`): `/metrics` (Prometheus text) and `/healthz` (200 with
+ * `{status, policies, audit}` while healthy, 503 once the audit log failed, because the proxy
+ * then refuses all traffic). Bind it to an address only operators reach.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ProxyMetrics } from './proxy-metrics.js';
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  metrics: ProxyMetrics;
+  /** Workspaces and their policy names. */
+  policies: () => Array<{ workspace: string; policy: string }>;
+  /** 'ok', 'failed', or 'disabled' when no audit log is configured. */
+  audit: () => 'ok' | 'failed' | 'disabled';
+  log?: Logger;
+}
+
+export class AdminServer {
+  private readonly server: Server;
+  private listening: AddressInfo | null = null;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        options.log?.error({ err }, 'admin request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    });
+  }
+
+  get address(): AddressInfo {
+    if (!this.listening) throw new Error('the admin server is not listening');
+    return this.listening;
+  }
+
+  async start(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listening = this.server.address() as AddressInfo;
+    return this.listening;
+  }
+
+  async close(): Promise<void> {
+    if (!this.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+    this.listening = null;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      res.end('only GET and HEAD\n');
+      return;
+    }
+    if (path === '/metrics') {
+      const text = await this.options.metrics.text();
+      res.writeHead(200, { 'content-type': this.options.metrics.contentType });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
+    if (path === '/healthz') {
+      const audit = this.options.audit();
+      const healthy = audit !== 'failed';
+      const body = JSON.stringify({
+        status: healthy ? 'ok' : 'audit_unavailable',
+        policies: this.options.policies(),
+        audit,
+      });
+      res.writeHead(healthy ? 200 : 503, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : `${body}\n`);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found: try /metrics or /healthz\n');
+  }
+}
