@@ -152,7 +152,12 @@ export async function handleSocks5(
     socket,
     started,
   };
-  const upstream = await dialAdmitted(ctx, admitted, admission.address);
+  const upstream = await dialAdmitted(
+    ctx,
+    admitted,
+    admission.address,
+    admission.viaParent === true,
+  );
   if (upstream instanceof DialError) {
     finish(socket, encodeReply(DIAL_REPLIES[upstream.code]));
     return;

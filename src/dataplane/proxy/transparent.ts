@@ -135,7 +135,12 @@ export async function handleTransparent(
     socket,
     started,
   };
-  const upstream = await dialAdmitted(ctx, admitted, admission.address);
+  const upstream = await dialAdmitted(
+    ctx,
+    admitted,
+    admission.address,
+    admission.viaParent === true,
+  );
   if (upstream instanceof DialError) {
     if (peeked.protocol === 'http')
       writeRaw(socket, failureResponse(upstream.status, upstream.code, upstream.message));
