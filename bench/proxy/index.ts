@@ -30,12 +30,15 @@ export interface ProxyBenchOptions {
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stderr.write(`[proxy bench] ${line}\n`);
 
+type Plan = ReturnType<typeof plan>;
+
 function plan(quick: boolean) {
   return {
+    rounds: quick ? 1 : 2,
     wrkWarmupS: quick ? 1 : 2,
-    wrkS: quick ? 3 : 8,
+    wrkS: quick ? 3 : 6,
     tunnelWarmupMs: quick ? 500 : 1_000,
-    tunnelMs: quick ? 2_000 : 5_000,
+    tunnelMs: quick ? 2_000 : 4_000,
     tunnelConcurrency: 32,
     bulkBytes: quick ? 256 * 1024 * 1024 : 1024 * 1024 * 1024,
     /** Two sockets per tunnel in the proxy, plus headroom, must fit under the hard fd limit. */
@@ -55,121 +58,182 @@ function load(config: LoadConfig): Child {
 interface Target {
   column: Column;
   subject: Subject | 'direct';
-  steps: ('forward' | 'tunnels' | 'bulk' | 'idle')[];
+  steps: Step[];
 }
 
-async function measure(
-  target: Target,
-  paths: BenchPaths,
-  p: ReturnType<typeof plan>,
-  lua: string,
-): Promise<SubjectResult> {
-  const result: SubjectResult = { notes: [] };
-  const origin = { host: '127.0.0.1', port: paths.originPort };
-  const authority = `allowed.test:${paths.originPort}`;
-  const direct = target.subject === 'direct';
-  let running: { child: Child; port: number } | undefined;
-  const attempt = async (step: string, body: () => Promise<void>) => {
-    try {
-      log(`${target.column}: ${step}`);
-      await body();
-    } catch (err) {
-      result.notes.push(`${step} failed: ${(err as Error).message}`);
-    }
-  };
+type Step = 'forward' | 'tunnels' | 'bulk' | 'idle';
+
+interface Running {
+  target: Target;
+  /** Undefined for the direct column. */
+  proxy?: { host: string; port: number };
+  child?: Child;
+  result: SubjectResult;
+}
+
+const better = <T>(a: T | undefined, b: T, key: (x: T) => number): T =>
+  a === undefined || key(b) > key(a) ? b : a;
+
+/** Runs one step and records a failure as a note instead of stopping the run. */
+async function attempt(r: Running, step: string, body: () => Promise<void>): Promise<void> {
   try {
-    if (!direct) running = await (target.subject as Subject).start();
-    const proxy = running ? { host: '127.0.0.1', port: running.port } : undefined;
-    for (const step of target.steps) {
-      if (step === 'forward')
-        await attempt('HTTP forward', async () => {
-          if (!commandExists('wrk')) throw new Error('wrk is not installed (apt-get install wrk)');
-          const url = proxy ? `http://127.0.0.1:${proxy.port}/` : `http://${authority}/`;
-          const run = (seconds: number) =>
-            runWrk({
-              url: direct ? `http://127.0.0.1:${paths.originPort}/` : url,
-              ...(direct ? {} : { script: lua, absoluteTarget: `http://${authority}/` }),
-              threads: 1,
-              connections: 32,
-              seconds,
-            });
-          await run(p.wrkWarmupS);
-          result.forward = await run(p.wrkS);
-          if (result.forward.errors > 0)
-            result.notes.push(`HTTP forward: ${result.forward.errors} errors or non-2xx answers`);
-        });
-      if (step === 'tunnels')
-        await attempt('CONNECT tunnels', async () => {
-          const child = load({
-            mode: 'tunnels',
-            ...(proxy ? { proxy } : {}),
-            target: authority,
-            origin,
-            concurrency: p.tunnelConcurrency,
-            warmupMs: p.tunnelWarmupMs,
-            durationMs: p.tunnelMs,
-          });
-          result.tunnels = await child.report<TunnelsReport>(p.tunnelMs * 3 + 30_000);
-          if (result.tunnels.failed > 0)
-            result.notes.push(
-              `CONNECT tunnels: ${result.tunnels.failed} failed (${result.tunnels.firstError})`,
-            );
-        });
-      if (step === 'bulk')
-        await attempt('bulk', async () => {
-          const child = load({
-            mode: 'bulk',
-            ...(proxy ? { proxy } : {}),
-            target: authority,
-            origin,
-            bytes: p.bulkBytes,
-          });
-          result.bulk = await child.report<BulkReport>(60_000);
-        });
-      if (step === 'idle' && running)
-        await attempt('idle tunnels', async () => {
-          // A fresh process, so the figure is not the heap left over from the load above.
-          await running!.child.stop();
-          running = await (target.subject as Subject).start();
-          await new Promise((r) => setTimeout(r, 500));
-          const rssBeforeMb = running.child.rssMb();
-          const child = load({
-            mode: 'idle',
-            proxy: { host: '127.0.0.1', port: running.port },
-            target: authority,
-            origin,
-            count: p.idleTunnels,
-            concurrency: 200,
-          });
-          try {
-            const idle = await child.firstJsonLine<IdleReport>(90_000);
-            await new Promise((r) => setTimeout(r, 1_000));
-            const rssMb = running.child.rssMb();
-            const perTunnel = (rssMb - rssBeforeMb) / Math.max(1, idle.opened);
-            result.idle = {
-              tunnels: idle.opened,
-              rssBeforeMb,
-              rssMb,
-              rssAt10kMb: idle.opened >= 10_000 ? rssMb : rssBeforeMb + perTunnel * 10_000,
-            };
-            if (idle.failed > 0)
-              result.notes.push(`idle tunnels: ${idle.failed} failed (${idle.firstError})`);
-            if (idle.opened < 10_000)
-              result.notes.push(
-                `idle tunnels: ${idle.opened.toLocaleString('en-US')} held (open-file hard limit ` +
-                  `${hardFileLimit()}, two sockets per tunnel); the 10,000 figure is scaled linearly`,
-              );
-          } finally {
-            await child.stop();
-          }
-        });
-    }
+    log(`${r.target.column}: ${step}`);
+    await body();
   } catch (err) {
-    result.notes.push((err as Error).message);
-  } finally {
-    await running?.child.stop();
+    r.result.notes.push(`${step} failed: ${(err as Error).message}`);
   }
-  return result;
+}
+
+async function forward(r: Running, paths: BenchPaths, p: Plan, lua: string, warm: boolean) {
+  await attempt(r, 'HTTP forward', async () => {
+    if (!commandExists('wrk')) throw new Error('wrk is not installed (apt-get install wrk)');
+    const authority = `allowed.test:${paths.originPort}`;
+    const run = (seconds: number) =>
+      runWrk({
+        ...(r.proxy
+          ? {
+              url: `http://127.0.0.1:${r.proxy.port}/`,
+              script: lua,
+              absoluteTarget: `http://${authority}/`,
+            }
+          : { url: `http://127.0.0.1:${paths.originPort}/` }),
+        threads: 1,
+        connections: 32,
+        seconds,
+      });
+    if (warm) await run(p.wrkWarmupS);
+    const report = await run(p.wrkS);
+    if (report.non2xx > 0) r.result.notes.push(`HTTP forward: ${report.non2xx} non-2xx answers`);
+    if (report.socketErrors > 0 && !r.result.notes.some((n) => n.includes('socket errors')))
+      r.result.notes.push(
+        `HTTP forward: ${report.socketErrors} socket errors in one round (wrk counts a ` +
+          `connection the proxy closes after a response as a read error; it then reconnects)`,
+      );
+    r.result.forward = better(r.result.forward, report, (x) => x.requestsPerSecond);
+  });
+}
+
+async function tunnels(r: Running, paths: BenchPaths, p: Plan, warm: boolean) {
+  await attempt(r, 'CONNECT tunnels', async () => {
+    const child = load({
+      mode: 'tunnels',
+      ...(r.proxy ? { proxy: r.proxy } : {}),
+      target: `allowed.test:${paths.originPort}`,
+      origin: { host: '127.0.0.1', port: paths.originPort },
+      concurrency: p.tunnelConcurrency,
+      warmupMs: warm ? p.tunnelWarmupMs : 0,
+      durationMs: p.tunnelMs,
+    });
+    const report = await child.report<TunnelsReport>(p.tunnelMs * 3 + 30_000);
+    if (report.failed > 0)
+      r.result.notes.push(`CONNECT tunnels: ${report.failed} failed (${report.firstError})`);
+    r.result.tunnels = better(r.result.tunnels, report, (x) => x.perSecond);
+  });
+}
+
+async function bulk(r: Running, paths: BenchPaths, p: Plan) {
+  await attempt(r, 'bulk', async () => {
+    const child = load({
+      mode: 'bulk',
+      ...(r.proxy ? { proxy: r.proxy } : {}),
+      target: `allowed.test:${paths.originPort}`,
+      origin: { host: '127.0.0.1', port: paths.originPort },
+      bytes: p.bulkBytes,
+    });
+    r.result.bulk = better(
+      r.result.bulk,
+      await child.report<BulkReport>(60_000),
+      (x) => x.mbPerSecond,
+    );
+  });
+}
+
+/** RSS of a fresh proxy process before and while it holds `p.idleTunnels` idle tunnels. */
+async function idle(r: Running, subject: Subject, paths: BenchPaths, p: Plan) {
+  await attempt(r, 'idle tunnels', async () => {
+    const running = await subject.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const rssBeforeMb = running.child.rssMb();
+      const child = load({
+        mode: 'idle',
+        proxy: { host: '127.0.0.1', port: running.port },
+        target: `allowed.test:${paths.originPort}`,
+        origin: { host: '127.0.0.1', port: paths.originPort },
+        count: p.idleTunnels,
+        concurrency: 200,
+      });
+      try {
+        const report = await child.firstJsonLine<IdleReport>(90_000);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const rssMb = running.child.rssMb();
+        const perTunnel = (rssMb - rssBeforeMb) / Math.max(1, report.opened);
+        r.result.idle = {
+          tunnels: report.opened,
+          rssBeforeMb,
+          rssMb,
+          rssAt10kMb: report.opened >= 10_000 ? rssMb : rssBeforeMb + perTunnel * 10_000,
+        };
+        if (report.failed > 0)
+          r.result.notes.push(`idle tunnels: ${report.failed} failed (${report.firstError})`);
+        if (report.opened < 10_000)
+          r.result.notes.push(
+            `idle tunnels: ${report.opened.toLocaleString('en-US')} held (open-file hard ` +
+              `limit ${hardFileLimit()}, two sockets per tunnel); the 10,000 figure is scaled linearly`,
+          );
+      } finally {
+        await child.stop();
+      }
+    } finally {
+      await running.child.stop();
+    }
+  });
+}
+
+/**
+ * Every subject runs at once (idle ones cost nothing) and the load steps alternate between
+ * them in rounds, keeping the best round: the machine's background load then falls on all
+ * columns alike instead of on whichever ran at a busy moment.
+ */
+async function measureAll(targets: Target[], paths: BenchPaths, p: Plan, lua: string) {
+  const running: Running[] = [];
+  try {
+    for (const target of targets) {
+      const r: Running = { target, result: { notes: [] } };
+      running.push(r);
+      if (target.subject === 'direct') continue;
+      if (target.subject.missing) {
+        r.result.notes.push(`skipped: ${target.subject.missing}`);
+        continue;
+      }
+      try {
+        const started = await target.subject.start();
+        r.child = started.child;
+        r.proxy = { host: '127.0.0.1', port: started.port };
+      } catch (err) {
+        r.result.notes.push((err as Error).message);
+      }
+    }
+    const ready = (step: Step) =>
+      running.filter(
+        (r) => r.target.steps.includes(step) && (r.proxy || r.target.subject === 'direct'),
+      );
+    for (let round = 0; round < p.rounds; round++) {
+      for (const r of ready('forward')) await forward(r, paths, p, lua, round === 0);
+      for (const r of ready('tunnels')) await tunnels(r, paths, p, round === 0);
+    }
+    for (const r of ready('bulk')) await bulk(r, paths, p);
+  } finally {
+    for (const r of running) await r.child?.stop();
+  }
+  for (const r of running)
+    if (
+      r.target.steps.includes('idle') &&
+      r.target.subject !== 'direct' &&
+      !r.target.subject.missing
+    )
+      await idle(r, r.target.subject, paths, p);
+  return running;
 }
 
 function machineFacts(): string {
@@ -220,12 +284,8 @@ export async function runProxyBench(options: ProxyBenchOptions = {}): Promise<vo
       },
       { column: 'direct', subject: 'direct', steps: ['forward', 'tunnels', 'bulk'] },
     ];
-    for (const target of targets) {
-      const missing = target.subject === 'direct' ? null : target.subject.missing;
-      results[target.column] = missing
-        ? { notes: [`skipped: ${missing}`] }
-        : await measure(target, paths, p, join(work, 'abs-uri.lua'));
-    }
+    for (const r of await measureAll(targets, paths, p, join(work, 'abs-uri.lua')))
+      results[r.target.column] = r.result;
   } finally {
     await origin.stop();
     rmSync(work, { recursive: true, force: true });

@@ -16,8 +16,10 @@ export interface WrkReport {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-  /** Socket errors plus non-2xx/3xx responses. */
-  errors: number;
+  /** Answers other than 2xx/3xx. */
+  non2xx: number;
+  /** Connect, read, write errors and timeouts (a read error is also the proxy closing a connection). */
+  socketErrors: number;
 }
 
 function toMs(value: string, unit: string): number {
@@ -38,11 +40,15 @@ export function parseWrk(output: string): WrkReport {
     output,
   );
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
-  const errors =
-    (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0) +
-    (non2xx ? Number(non2xx[1]) : 0);
+  const errors = socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
   if (!rps) throw new Error(`could not read wrk's output:\n${output}`);
-  return { requestsPerSecond: Number(rps[1]), p50Ms: pct('50'), p99Ms: pct('99'), errors };
+  return {
+    requestsPerSecond: Number(rps[1]),
+    p50Ms: pct('50'),
+    p99Ms: pct('99'),
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
+    socketErrors: errors,
+  };
 }
 
 export function runWrk(options: WrkOptions): Promise<WrkReport> {
