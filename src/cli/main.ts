@@ -93,6 +93,16 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--connect-timeout <ms>', 'upstream connect timeout')
     .option('--idle-timeout <ms>', 'close connections idle this long')
     .option('--max-connections <n>', 'answer 503 beyond this many connections')
+    .option(
+      '--socks-listen <host:port>',
+      'also accept SOCKS5 here (the --listen port sniffs it too)',
+    )
+    .option(
+      '--transparent-listen <host:port[=port]>',
+      'accept redirected connections, named by TLS SNI or Host; =PORT is their original port (repeatable)',
+      collect,
+      [],
+    )
     .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
 
   program

@@ -21,6 +21,8 @@ export type ReasonCode =
   | 'no_policy'
   | 'host_mismatch'
   | 'sni_mismatch'
+  | 'no_destination_name'
+  | 'unsupported_command'
   | `ip_class:${IpClass}`;
 
 export interface RuleRef {

@@ -22,7 +22,13 @@ export interface Origin {
   host: string;
   port: number;
   /** Every request the origin saw (method, url, host header, body). */
-  seen: Array<{ method: string; url: string; host: string | undefined; body: string; headers: IncomingMessage['headers'] }>;
+  seen: Array<{
+    method: string;
+    url: string;
+    host: string | undefined;
+    body: string;
+    headers: IncomingMessage['headers'];
+  }>;
   close(): Promise<void>;
 }
 
@@ -34,14 +40,23 @@ const defaultHandler: OriginHandler = (req, res, body) => {
 };
 
 /** An HTTP origin on `host` (a 127.0.0.x address) and an ephemeral port. */
-export async function startOrigin(host = '127.0.0.2', handler: OriginHandler = defaultHandler): Promise<Origin> {
+export async function startOrigin(
+  host = '127.0.0.2',
+  handler: OriginHandler = defaultHandler,
+): Promise<Origin> {
   const seen: Origin['seen'] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body, headers: req.headers });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        host: req.headers.host,
+        body,
+        headers: req.headers,
+      });
       handler(req, res, body);
     });
   });
@@ -70,7 +85,9 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export interface TestProxyOptions extends Partial<Omit<EgressProxyOptions, 'policies' | 'resolver' | 'bus' | 'log'>> {
+export interface TestProxyOptions extends Partial<
+  Omit<EgressProxyOptions, 'policies' | 'resolver' | 'bus' | 'log'>
+> {
   /** NAME=IP pins; every other name fails to resolve (tests never reach a real resolver). */
   pins?: Record<string, string>;
   /** Write a durable audit log (default true). */
@@ -78,7 +95,10 @@ export interface TestProxyOptions extends Partial<Omit<EgressProxyOptions, 'poli
 }
 
 /** Starts an egress proxy on 127.0.0.1 with a native-YAML policy. */
-export async function startProxy(policyYaml: string, options: TestProxyOptions = {}): Promise<TestProxy> {
+export async function startProxy(
+  policyYaml: string,
+  options: TestProxyOptions = {},
+): Promise<TestProxy> {
   const policy = parseNative({ text: policyYaml, file: 'test-policy.yaml' }).policy;
   const policies = new ListenerPolicy(compilePolicy(policy), 'test-ws');
   const auditPath = join(mkdtempSync(join(tmpdir(), 'egress-audit-')), 'audit.ndjson');

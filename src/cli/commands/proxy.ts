@@ -13,8 +13,9 @@ import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+import { parseEntrances, startEntrances, type EntranceFlags } from './proxy-entrances.js';
 
-export interface ProxyCommandOptions extends PolicyOptions {
+export interface ProxyCommandOptions extends PolicyOptions, EntranceFlags {
   listen: string;
   resolve?: string[];
   auditLog?: string;
@@ -42,6 +43,7 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 
 export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<number> {
   const listen = parseListen(options.listen);
+  const entrances = parseEntrances(options);
   let pins: Map<string, string[]>;
   try {
     pins = parsePins(options.resolve ?? []);
@@ -87,6 +89,7 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
   io.err(
     `egress proxy listening on ${shown} (policy "${loaded.policy.name}", ${loaded.policy.mode})\n`,
   );
+  await startEntrances(proxy, entrances, log, io);
 
   return new Promise<number>((resolve) => {
     const reload = () => {

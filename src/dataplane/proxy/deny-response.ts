@@ -47,6 +47,8 @@ export function denyBody(decision: Decision, accessHint = DEFAULT_ACCESS_HINT): 
     lines.push(
       'No policy applies to this client. Ask your administrator to attach one to your workspace.',
     );
+  } else if (decision.reason === 'no_destination_name') {
+    lines.push('Send a Host header (HTTP) or a TLS server name (SNI) so egress can judge it.');
   } else if (decision.reason === 'invalid_destination') {
     lines.push('The destination is malformed; fix the host name or address and try again.');
   } else {

@@ -1,6 +1,6 @@
 /**
- * EgressProxy: the HTTP forward proxy listener (absolute-form HTTP, CONNECT, upgrades) with its
- * limits, as a class with start()/close(). Protocol work is in the handlers; this file wires
+ * EgressProxy: the HTTP forward proxy listener (absolute-form HTTP, CONNECT, upgrades, and
+ * SOCKS5 on the same port) with its limits, as a class with start()/close(). Protocol work is in the handlers; this file wires
  * them to a node:http server and keeps the connection accounting.
  */
 import { Agent, createServer, type Server } from 'node:http';
@@ -16,6 +16,13 @@ import { failureResponse, rawResponse } from './deny-response.js';
 import { Gate } from './gate.js';
 import { handleForward } from './http-forward.js';
 import { handleUpgrade } from './upgrade.js';
+import {
+  routeByFirstByte,
+  takeHttpConnectionListener,
+  type SocketHandler,
+} from './protocol-sniffer.js';
+import { handleSocks5 } from './socks5.js';
+import type { StreamListener } from './stream-listener.js';
 
 export interface EgressProxyOptions {
   host: string;
@@ -34,6 +41,7 @@ export class EgressProxy {
   private readonly ctx: ProxyContext;
   private readonly sockets = new Set<Socket>();
   private listening: AddressInfo | null = null;
+  private readonly attached: StreamListener[] = [];
 
   constructor(private readonly options: EgressProxyOptions) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -65,7 +73,8 @@ export class EgressProxy {
       // Rejects Content-Length together with Transfer-Encoding and other ambiguities (smuggling).
       insecureHTTPParser: false,
     });
-    this.server.on('connection', (socket: Socket) => this.onConnection(socket));
+    const toHttp = takeHttpConnectionListener(this.server);
+    this.server.on('connection', (socket: Socket) => this.onConnection(socket, toHttp));
     this.server.on('request', (req, res) => {
       handleForward(this.ctx, req, res).catch((err: unknown) =>
         this.internalError(err, () => res.destroy()),
@@ -95,6 +104,19 @@ export class EgressProxy {
     return this.sockets.size;
   }
 
+  /** What the protocol handlers share (gate, policies, limits): for the other entrances. */
+  get context(): ProxyContext {
+    return this.ctx;
+  }
+
+  /**
+   * Joins another entrance (a SOCKS5 or transparent listener built on this proxy's context):
+   * its address is never a destination, and close() closes it too.
+   */
+  attach(listener: StreamListener): void {
+    this.attached.push(listener);
+  }
+
   async start(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -110,6 +132,7 @@ export class EgressProxy {
   /** Stops accepting; waits up to `drainMs` for open connections, then closes the rest. */
   async close(drainMs = 0): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const others = Promise.all(this.attached.map((l) => l.close(drainMs)));
     this.server.closeIdleConnections();
     if (drainMs > 0) {
       const deadline = Date.now() + drainMs;
@@ -118,20 +141,24 @@ export class EgressProxy {
     }
     for (const socket of this.sockets) socket.destroy();
     this.ctx.agent.destroy();
-    await closed;
+    await Promise.all([closed, others]);
     this.listening = null;
   }
 
   private selfAddresses(): ReadonlySet<string> {
-    if (!this.listening) return new Set();
-    const { address, port } = this.listening;
-    const set = new Set([`${address}:${port}`]);
-    if (address === '0.0.0.0' || address === '::')
-      ['127.0.0.1', '::1'].forEach((a) => set.add(`${a}:${port}`));
+    const set = new Set<string>();
+    const bound = [this.listening, ...this.attached.map((l) => l.address)];
+    for (const listening of bound) {
+      if (!listening) continue;
+      const { address, port } = listening;
+      set.add(`${address}:${port}`);
+      if (address === '0.0.0.0' || address === '::')
+        ['127.0.0.1', '::1'].forEach((a) => set.add(`${a}:${port}`));
+    }
     return set;
   }
 
-  private onConnection(socket: Socket): void {
+  private onConnection(socket: Socket, toHttp: SocketHandler): void {
     if (this.sockets.size >= this.ctx.limits.maxConnections) {
       socket.end(
         rawResponse(
@@ -147,6 +174,13 @@ export class EgressProxy {
     }
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
+    routeByFirstByte(socket, this.ctx.limits.headersTimeoutMs, {
+      http: toHttp,
+      socks5: (s, head) =>
+        handleSocks5(this.ctx, s, head).catch((err: unknown) =>
+          this.internalError(err, () => s.destroy()),
+        ),
+    });
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {

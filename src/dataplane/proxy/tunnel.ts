@@ -42,6 +42,10 @@ export function runTunnel(
     upstream.on('error', onError('upstream'));
     client.on('close', done);
     upstream.on('close', done);
+    // When one side is gone, its pipe unpipes and pauses the other side, which would then
+    // never read its peer's FIN and never close: keep it reading (the data has nowhere to go).
+    client.on('close', () => upstream.resume());
+    upstream.on('close', () => client.resume());
     client.setTimeout(idleTimeoutMs, () => {
       error ??= 'idle timeout';
       client.destroy();

@@ -47,7 +47,7 @@ export function lookup(
   };
   let best = NONE;
   if (host.kind === 'name') {
-    best = index.names.firstMatch(host.name.split('.'), accept, best);
+    best = index.names.firstMatchName(host.name, accept, best);
     best = firstInList(index.anyName, accept, best);
   } else {
     const ip = host.ip;

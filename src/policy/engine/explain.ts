@@ -58,6 +58,10 @@ export function explainReason(decision: Decision): string {
       return `the TLS server name differs from the tunnel's host and ${policy} does not allow it (domain fronting)`;
     case 'no_policy':
       return 'no policy applies to this client, so it fails closed';
+    case 'no_destination_name':
+      return 'the connection names no destination (no TLS server name, no Host header), so egress cannot judge it';
+    case 'unsupported_command':
+      return `egress relays TCP connections only${decision.error ? ` and refuses ${decision.error}` : ''} (UDP is dropped by design)`;
     default: {
       const cls = decision.reason.slice('ip_class:'.length);
       const by = decision.rule ? `, although ${describeRule(decision.rule)} allows the name` : '';

@@ -1,14 +1,24 @@
 /**
- * A reversed-label trie over host patterns: lookup cost grows with the number of labels in the
- * name (plus the few wildcard branches on its path), never with the number of rules.
+ * Host pattern lookup: cost grows with the number of labels in the name, never with the number
+ * of rules. Entry ids are assigned in rule order, so "first match wins" is "smallest id that
+ * passes the port and transport check", whichever way it was found.
  *
- * Each pattern is stored under its labels read from the right (`com` → `example` → ...). Entry
- * ids are assigned in rule order, so "first match wins" is "smallest id that passes the port and
- * transport check", whichever way through the trie it was found.
+ * Nearly every pattern has a fixed right-hand part and goes to the suffix table
+ * (suffix-table.ts). What is left (patterns with no fixed part, such as a lone `api-*`, and
+ * wildcard patterns marked includeSubdomains) lives in a reversed-label trie: each pattern stored
+ * under its labels read from the right (`com` → `example` → ...).
  */
+import {
+  DEEP,
+  EXACT,
+  STAR,
+  SUBTREE,
+  SuffixTable,
+  globTester,
+  type EntryFilter,
+} from './suffix-table.js';
 
-/** Accepts an entry id if its port/transport restrictions fit the destination. */
-export type EntryFilter = (entry: number) => boolean;
+export type { EntryFilter } from './suffix-table.js';
 
 class TrieNode {
   children: Map<string, TrieNode> | null = null;
@@ -26,20 +36,10 @@ class TrieNode {
 
 export type TrieTerminal = 'exact' | 'deep' | 'subtree';
 
-function globTester(label: string): (candidate: string) => boolean {
-  const parts = label.split('*');
-  if (parts.length === 2) {
-    const [prefix, suffix] = parts as [string, string];
-    const min = prefix.length + suffix.length;
-    return (c) => c.length >= min && c.startsWith(prefix) && c.endsWith(suffix);
-  }
-  const source = parts.map((p) => p.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('[^.]*');
-  const regex = new RegExp(`^${source}$`);
-  return (c) => regex.test(c);
-}
-
 export class HostTrie {
   private readonly root = new TrieNode();
+  private readonly suffixes = new SuffixTable();
+  private trieUsed = false;
   private size = 0;
 
   get entryCount(): number {
@@ -51,6 +51,9 @@ export class HostTrie {
    * becomes a `deep` terminal; `subtree` marks includeSubdomains.
    */
   add(reversedLabels: readonly string[], entry: number, terminal: TrieTerminal = 'exact'): void {
+    this.size++;
+    if (this.addSuffix(reversedLabels, entry, terminal)) return;
+    this.trieUsed = true;
     let node = this.root;
     let labels = reversedLabels;
     if (labels[labels.length - 1] === '**') {
@@ -60,11 +63,45 @@ export class HostTrie {
     for (const label of labels) node = this.step(node, label);
     const list = (node[terminal] ??= []);
     list.push(entry);
-    this.size++;
+  }
+
+  /**
+   * Files a pattern with a fixed right-hand part in the suffix table; false (trie) for the
+   * rest: no fixed part, or wildcards left of it combined with includeSubdomains.
+   */
+  private addSuffix(
+    reversedLabels: readonly string[],
+    entry: number,
+    terminal: TrieTerminal,
+  ): boolean {
+    let fixedCount = 0;
+    while (fixedCount < reversedLabels.length && !reversedLabels[fixedCount]!.includes('*'))
+      fixedCount++;
+    if (fixedCount === 0) return false;
+    let fixed = reversedLabels[fixedCount - 1]!;
+    for (let i = fixedCount - 2; i >= 0; i--) fixed += `.${reversedLabels[i]}`;
+    const left = reversedLabels.slice(fixedCount).reverse();
+    if (left.length === 0) {
+      this.suffixes.add(
+        fixed,
+        terminal === 'exact' ? EXACT : terminal === 'deep' ? DEEP : SUBTREE,
+        entry,
+      );
+    } else if (left.length === 1 && left[0] === '**') {
+      this.suffixes.add(fixed, DEEP, entry); // a leading `**` is `deep` whatever the terminal
+    } else if (terminal !== 'exact' || left.slice(1).includes('**')) {
+      return false;
+    } else if (left.length === 1 && left[0] === '*') {
+      this.suffixes.add(fixed, STAR, entry);
+    } else {
+      this.suffixes.addLeft(fixed, left, entry);
+    }
+    return true;
   }
 
   /** Sorts every terminal list once all entries are in (ids are added mostly in order). */
   seal(): void {
+    this.suffixes.seal();
     const visit = (node: TrieNode): void => {
       for (const list of [node.exact, node.deep, node.subtree])
         if (list) list.sort((a, b) => a - b);
@@ -100,7 +137,16 @@ export class HostTrie {
    * written order) and passes `accept`; `best` if there is none.
    */
   firstMatch(labels: readonly string[], accept: EntryFilter, best: number): number {
-    return walk(this.root, labels, labels.length - 1, accept, best);
+    return this.firstMatchName(labels.join('.'), accept, best);
+  }
+
+  /**
+   * As firstMatch, for a canonical name as one string. The walk reads labels straight out of
+   * the string from the right, so a lookup allocates no array (split costs more than the walk).
+   */
+  firstMatchName(name: string, accept: EntryFilter, best: number): number {
+    best = this.suffixes.firstMatch(name, accept, best);
+    return this.trieUsed ? walk(this.root, name, name.length, accept, best) : best;
   }
 }
 
@@ -114,24 +160,34 @@ function firstAccepted(list: number[] | null, accept: EntryFilter, best: number)
   return best;
 }
 
-/** `next` is the index of the next label to consume, walking from the right. */
+/**
+ * `end` is where the next label to consume ends (exclusive) in `name`, walking from the right;
+ * -1 once every label is consumed.
+ */
 function walk(
   node: TrieNode,
-  labels: readonly string[],
-  next: number,
+  name: string,
+  end: number,
   accept: EntryFilter,
   best: number,
 ): number {
   best = firstAccepted(node.subtree, accept, best);
-  if (next < 0) return firstAccepted(node.exact, accept, best);
+  if (end < 0) return firstAccepted(node.exact, accept, best);
   best = firstAccepted(node.deep, accept, best);
-  const label = labels[next]!;
+  const start = name.lastIndexOf('.', end - 1) + 1;
+  const next = start - 1;
+  const label =
+    node.children === null && node.globs === null
+      ? ''
+      : start === 0 && end === name.length
+        ? name
+        : name.substring(start, end);
   const child = node.children?.get(label);
-  if (child) best = walk(child, labels, next - 1, accept, best);
-  if (node.star) best = walk(node.star, labels, next - 1, accept, best);
+  if (child) best = walk(child, name, next, accept, best);
+  if (node.star) best = walk(node.star, name, next, accept, best);
   if (node.globs) {
     for (const glob of node.globs)
-      if (glob.test(label)) best = walk(glob.node, labels, next - 1, accept, best);
+      if (glob.test(label)) best = walk(glob.node, name, next, accept, best);
   }
   return best;
 }

@@ -20,7 +20,9 @@ interface Interval<K extends Key> {
 export class IntervalTable<K extends Key> {
   private readonly intervals: Interval<K>[] = [];
   private starts: K[] = [];
-  private lists: Array<Int32Array | null> = [];
+  /** Segment k's entry ids are ids[offsets[k]] .. ids[offsets[k + 1] - 1], in rule order. */
+  private offsets = new Int32Array(1);
+  private ids = new Int32Array(0);
 
   /**
    * @param next the key right after a key, or undefined at the top of the address space
@@ -50,22 +52,42 @@ export class IntervalTable<K extends Key> {
     const starts = [...points].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const index = new Map<K, number>();
     starts.forEach((p, i) => index.set(p, i));
-    const buckets: number[][] = starts.map(() => []);
-    const stopped = new Uint8Array(starts.length);
     const ordered = [...this.intervals].sort((a, b) => a.id - b.id);
-    for (const iv of ordered) {
-      const from = index.get(iv.start)!;
+    const ranges = ordered.map((iv) => {
       const after = this.next(iv.end);
-      const to = after === undefined ? starts.length : index.get(after)!;
-      const terminal = this.stopsScan(iv.id);
-      for (let k = from; k < to; k++) {
+      return {
+        from: index.get(iv.start)!,
+        to: after === undefined ? starts.length : index.get(after)!,
+        terminal: this.stopsScan(iv.id),
+        id: iv.id,
+      };
+    });
+    // Two passes over the same walk: count each segment's ids, then fill one flat array
+    // (one allocation instead of a list per segment).
+    const counts = new Int32Array(starts.length);
+    const stopped = new Uint8Array(starts.length);
+    for (const r of ranges) {
+      for (let k = r.from; k < r.to; k++) {
         if (stopped[k]) continue;
-        buckets[k]!.push(iv.id);
-        if (terminal) stopped[k] = 1;
+        counts[k]!++;
+        if (r.terminal) stopped[k] = 1;
+      }
+    }
+    const offsets = new Int32Array(starts.length + 1);
+    for (let k = 0; k < starts.length; k++) offsets[k + 1] = offsets[k]! + counts[k]!;
+    const ids = new Int32Array(offsets[starts.length]!);
+    const fill = offsets.slice(0, starts.length);
+    stopped.fill(0);
+    for (const r of ranges) {
+      for (let k = r.from; k < r.to; k++) {
+        if (stopped[k]) continue;
+        ids[fill[k]!++] = r.id;
+        if (r.terminal) stopped[k] = 1;
       }
     }
     this.starts = starts;
-    this.lists = buckets.map((b) => (b.length ? Int32Array.from(b) : null));
+    this.offsets = offsets;
+    this.ids = ids;
   }
 
   /** The smallest accepted entry id covering `key` that is below `best`; else `best`. */
@@ -82,10 +104,9 @@ export class IntervalTable<K extends Key> {
       } else hi = mid - 1;
     }
     if (found < 0) return best;
-    const list = this.lists[found];
-    if (!list) return best;
-    for (let i = 0; i < list.length; i++) {
-      const id = list[i]!;
+    const ids = this.ids;
+    for (let i = this.offsets[found]!, end = this.offsets[found + 1]!; i < end; i++) {
+      const id = ids[i]!;
       if (id >= best) return best;
       if (accept(id)) return id;
     }
@@ -99,7 +120,11 @@ export function nextV4(key: number): number | undefined {
   return key >= MAX_V4 ? undefined : key + 1;
 }
 
+/** The hex key plus one: the last digit that is not "f" goes up by one, the "f"s after it wrap. */
 export function nextV6(key: string): string | undefined {
-  if (key === 'f'.repeat(32)) return undefined;
-  return (BigInt(`0x${key}`) + 1n).toString(16).padStart(32, '0');
+  let i = key.length - 1;
+  while (i >= 0 && key.charCodeAt(i) === 102 /* f */) i--;
+  if (i < 0) return undefined;
+  const digit = (parseInt(key[i]!, 16) + 1).toString(16);
+  return key.slice(0, i) + digit + '0'.repeat(key.length - 1 - i);
 }

@@ -3,7 +3,14 @@
  * or a policy author wrote into a canonical host live. Both destinations and policy patterns go
  * through here, so they can never disagree about what a name means.
  */
-import { looksLikeIpv4, parseIpv4, parseIpv6, type IpAddress } from './ip.js';
+import {
+  dottedQuadValue,
+  ipv4FromNumber,
+  looksLikeIpv4,
+  parseIpv4,
+  parseIpv6,
+  type IpAddress,
+} from './ip.js';
 
 export type NormalHost =
   { kind: 'name'; name: string } | { kind: 'ip'; ip: IpAddress; name: string };
@@ -79,10 +86,50 @@ export function checkName(name: string, allowWildcards = false): string | undefi
 }
 
 /**
+ * Fast path for hosts that are already canonical, which is what almost every client sends:
+ * a name of lowercase ASCII letters, digits, "-" and "_" in valid labels whose last label does
+ * not start with a digit, or a plain dotted quad without leading zeros. One pass over the
+ * characters, no split or regular expression. Anything else returns undefined and takes the
+ * full path in normaliseHost, which gives the same answer for every input accepted here.
+ */
+function normaliseCanonical(input: string): HostResult | undefined {
+  const n = input.length;
+  if (n === 0 || n > MAX_NAME_LENGTH) return undefined;
+  const first = input.charCodeAt(0);
+  if (first >= 48 && first <= 57) {
+    const ip = dottedQuadValue(input);
+    if (ip === undefined) return undefined;
+    const v4 = ipv4FromNumber(ip);
+    return { ok: true, host: { kind: 'ip', ip: v4, name: v4.text } };
+  }
+  let labelStart = 0;
+  let lastLabelStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? input.charCodeAt(i) : 46; // a virtual dot closes the last label
+    if (c === 46) {
+      const length = i - labelStart;
+      if (length === 0 || length > MAX_LABEL_LENGTH) return undefined;
+      // "-" may not start or end a label.
+      if (input.charCodeAt(labelStart) === 45 || input.charCodeAt(i - 1) === 45) return undefined;
+      lastLabelStart = labelStart;
+      labelStart = i + 1;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95)) {
+      return undefined;
+    }
+  }
+  // A last label starting with a digit may make the name an IPv4 literal: full path decides.
+  const last = input.charCodeAt(lastLabelStart);
+  if (last >= 48 && last <= 57) return undefined;
+  return { ok: true, host: { kind: 'name', name: input } };
+}
+
+/**
  * Normalises a destination host: trim, reject forbidden characters, IDN → punycode, lowercase,
  * strip one trailing dot, recognise IP literals in every spelling. Never throws.
  */
 export function normaliseHost(input: string): HostResult {
+  const canonical = normaliseCanonical(input);
+  if (canonical !== undefined) return canonical;
   let text = input.trim();
   if (text.length === 0) return { ok: false, error: 'the host name is empty' };
   if (text.length > 1024)

@@ -72,11 +72,36 @@ export function looksLikeIpv4(host: string): boolean {
   return /^0x[0-9a-f]*$/i.test(last);
 }
 
+/** The value of a strict dotted quad ("192.0.2.1": four parts 0-255, no leading zeros). */
+export function dottedQuadValue(text: string): number | undefined {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255) return undefined;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return undefined; // leading zero: octal, full path
+      if (++digits > 3) return undefined;
+      part = part * 10 + (c - 48);
+    } else return undefined;
+  }
+  return parts === 4 ? value : undefined;
+}
+
 /**
  * Parses IPv4 in inet_aton/WHATWG form: 1 to 4 parts, the last filling the remaining bytes.
  * One trailing dot is allowed, as clients allow it.
  */
 export function parseIpv4(input: string): ParseResult<Ipv4Address> {
+  const plain = dottedQuadValue(input);
+  if (plain !== undefined) return { ok: true, value: ipv4FromNumber(plain) };
   let text = input;
   if (text.endsWith('.')) text = text.slice(0, -1);
   const parts = text.split('.');

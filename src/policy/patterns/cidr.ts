@@ -13,16 +13,22 @@ export interface Cidr {
   v6?: { start: string; end: string };
 }
 
-function hexToBits(hex: string): string {
-  let bits = '';
-  for (const ch of hex) bits += parseInt(ch, 16).toString(2).padStart(4, '0');
-  return bits;
-}
-
-function bitsToHex(bits: string): string {
-  let hex = '';
-  for (let i = 0; i < 128; i += 4) hex += parseInt(bits.slice(i, i + 4), 2).toString(16);
-  return hex;
+/**
+ * First and last address of the /prefix network holding `hex` (32 hex digits), as hex keys.
+ * Works digit by digit: whole digits are kept, the one the prefix cuts is masked, the rest are
+ * 0 (start) or f (end).
+ */
+function v6Bounds(hex: string, prefix: number): { start: string; end: string } {
+  const whole = prefix >> 2;
+  if (whole >= 32) return { start: hex, end: hex };
+  const keep = hex.slice(0, whole);
+  const mask = (0xf << (4 - (prefix & 3))) & 0xf;
+  const digit = parseInt(hex[whole]!, 16) & mask;
+  const rest = 31 - whole;
+  return {
+    start: keep + digit.toString(16) + '0'.repeat(rest),
+    end: keep + (digit | (~mask & 0xf)).toString(16) + 'f'.repeat(rest),
+  };
 }
 
 export function cidrFromAddress(ip: IpAddress, prefix?: number): Cidr {
@@ -38,9 +44,7 @@ export function cidrFromAddress(ip: IpAddress, prefix?: number): Cidr {
     };
   }
   const p = prefix ?? 128;
-  const bits = hexToBits(ip.hex);
-  const start = bitsToHex(bits.slice(0, p).padEnd(128, '0'));
-  const end = bitsToHex(bits.slice(0, p).padEnd(128, '1'));
+  const { start, end } = v6Bounds(ip.hex, p);
   return {
     family: 6,
     prefix: p,

@@ -1,0 +1,113 @@
+/**
+ * The end of the request path shared by CONNECT, SOCKS5 and transparent mode: dial exactly the
+ * admitted address, then (for proxy tunnels) peek the client's first bytes and refuse a TLS
+ * ClientHello whose server name the policy would not allow (domain fronting), then join the
+ * two sockets and record how the tunnel ended.
+ */
+import type { Socket } from 'node:net';
+import { explain } from '../../policy/engine/explain.js';
+import type { CompiledPolicy, Decision } from '../../policy/index.js';
+import type { ClientContext } from '../events/event.js';
+import { ByteReader } from '../net/byte-reader.js';
+import { dial, DialError } from '../net/dial.js';
+import {
+  MAX_CLIENT_HELLO_BYTES,
+  parseClientHello,
+  TLS_ACCESS_DENIED_ALERT,
+} from '../protocols/tls-client-hello.js';
+import type { ProxyContext } from './context.js';
+import { sniRefusal } from './fronting.js';
+import type { GateTarget } from './gate.js';
+import { runTunnel } from './tunnel.js';
+
+export interface AdmittedTunnel {
+  client: ClientContext;
+  compiled: CompiledPolicy | null;
+  target: GateTarget;
+  /** The gate's allowing decision (with the classified address). */
+  decision: Decision;
+  socket: Socket;
+  /** When the client's request arrived (performance.now()), for durationMs. */
+  started: number;
+}
+
+/** Dials the admitted address; on failure records request.failed and returns the DialError. */
+export async function dialAdmitted(
+  ctx: ProxyContext,
+  tunnel: Omit<AdmittedTunnel, 'socket' | 'started'>,
+  address: string,
+): Promise<Socket | DialError> {
+  try {
+    return await dial(address, tunnel.target.port, ctx.limits.connectTimeoutMs);
+  } catch (err) {
+    const failure = err instanceof DialError ? err : new DialError('upstream_error', String(err));
+    ctx.bus.emitLater({
+      type: 'request.failed',
+      client: tunnel.client,
+      decision: tunnel.decision,
+      reason: failure.code,
+      description: `${explain(tunnel.decision)} ${failure.message}.`,
+    });
+    return failure;
+  }
+}
+
+/**
+ * The client has been told the tunnel is open. Waits for its first bytes (letting a
+ * server-first protocol such as SSH speak meanwhile); a ClientHello naming a server the policy
+ * would not allow gets a TLS access_denied alert and the upstream never sees a byte.
+ */
+export async function tunnelWithSniCheck(
+  ctx: ProxyContext,
+  tunnel: AdmittedTunnel,
+  upstream: Socket,
+  reader: ByteReader,
+): Promise<void> {
+  const { socket } = tunnel;
+  upstream.pipe(socket, { end: true });
+  await reader.fill(
+    (bytes) => parseClientHello(bytes).kind !== 'need-more',
+    ctx.limits.headersTimeoutMs,
+    MAX_CLIENT_HELLO_BYTES,
+  );
+  upstream.unpipe(socket);
+  const hello = parseClientHello(reader.bytes);
+  if (hello.kind === 'client-hello' && hello.serverName !== null && tunnel.compiled) {
+    const refusal = sniRefusal(tunnel.compiled, tunnel.target, hello.serverName);
+    if (refusal) {
+      await ctx.gate.refuse(refusal, tunnel.client, tunnel.target);
+      upstream.destroy();
+      refuseTls(socket);
+      return;
+    }
+  }
+  await relay(ctx, tunnel, upstream, reader.bytes);
+}
+
+/** Joins the sockets (replaying `pending` first) and records request.closed. */
+export async function relay(
+  ctx: ProxyContext,
+  tunnel: AdmittedTunnel,
+  upstream: Socket,
+  pending: Buffer,
+): Promise<void> {
+  tunnel.socket.resume();
+  const result = await runTunnel(tunnel.socket, upstream, ctx.limits.idleTimeoutMs, pending);
+  const d = tunnel.decision.destination;
+  ctx.bus.emitLater({
+    type: 'request.closed',
+    client: tunnel.client,
+    decision: tunnel.decision,
+    bytesIn: result.bytesIn,
+    bytesOut: result.bytesOut,
+    durationMs: Math.round(performance.now() - tunnel.started),
+    description: `Tunnel to ${d.host}:${tunnel.target.port} closed${result.error ? ` (${result.error})` : ''}.`,
+  });
+}
+
+/** A TLS fatal access_denied alert, then close: the client's TLS stack reports a clear error. */
+export function refuseTls(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end(TLS_ACCESS_DENIED_ALERT);
+  socket.destroySoon();
+}
