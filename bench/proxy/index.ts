@@ -7,7 +7,8 @@
  * adds node flags to the egress process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, commandExists, freePort, hardFileLimit, waitForPort } from './children.js';
@@ -236,11 +237,21 @@ async function measureAll(targets: Target[], paths: BenchPaths, p: Plan, lua: st
   return running;
 }
 
+function version(command: string): string | null {
+  if (!commandExists(command.split(' ')[0]!)) return null;
+  const out = spawnSync('sh', ['-c', `${command} 2>&1`], { encoding: 'utf8' }).stdout;
+  return out.split('\n')[0]!.trim();
+}
+
 function machineFacts(): string {
   const cpu = cpus();
+  const peers = [version('squid -v'), version('tinyproxy -v'), version('wrk -v')].filter(Boolean);
   return (
     `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, ` +
-    `node ${process.version}, ${process.platform}/${process.arch}`
+    `node ${process.version}, ${process.platform}/${process.arch}, load average at the end ` +
+    `${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n\nPeers: ${peers.join('; ') || 'none installed'}`
   );
 }
 
