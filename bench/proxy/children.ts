@@ -17,16 +17,22 @@ export function commandExists(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * A port that was free a moment ago on 127.0.0.1, below Linux's ephemeral range (32768+): the
+ * load steps open tens of thousands of outgoing connections, and one of them can hold an
+ * ephemeral port by the time a peer restarts on it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */

@@ -37,7 +37,7 @@ function plan(quick: boolean) {
   return {
     rounds: quick ? 1 : 2,
     wrkWarmupS: quick ? 1 : 2,
-    wrkS: quick ? 3 : 6,
+    wrkS: quick ? 3 : 5,
     tunnelWarmupMs: quick ? 500 : 1_000,
     tunnelMs: quick ? 2_000 : 4_000,
     tunnelConcurrency: 32,
@@ -223,7 +223,8 @@ async function measureAll(targets: Target[], paths: BenchPaths, p: Plan, lua: st
       for (const r of ready('forward')) await forward(r, paths, p, lua, round === 0);
       for (const r of ready('tunnels')) await tunnels(r, paths, p, round === 0);
     }
-    for (const r of ready('bulk')) await bulk(r, paths, p);
+    for (let round = 0; round < p.rounds; round++)
+      for (const r of ready('bulk')) await bulk(r, paths, p);
   } finally {
     for (const r of running) await r.child?.stop();
   }
@@ -305,7 +306,8 @@ export async function runProxyBench(options: ProxyBenchOptions = {}): Promise<bo
   results.tinyproxy?.notes.push('idle tunnels not measured (MaxClients 512 in its configuration)');
   const table = renderTable(results);
   process.stdout.write(
-    `${machineFacts()}${quick ? ', quick run (shorter steps)' : ''}\n\n${table.markdown}\n`,
+    `${machineFacts()}\n\nEach figure is the best of ${p.rounds} interleaved round(s)` +
+      `${quick ? ' (quick run: shorter steps, 256 MiB bulk, 2,000 idle tunnels)' : ''}.\n\n${table.markdown}\n`,
   );
   const missed = table.targets.filter((t) => t.met === false);
   if (missed.length)
