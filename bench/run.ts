@@ -8,11 +8,13 @@
  *   npm run bench                 every section
  *   npm run bench -- policy       the policy engine only
  *   npm run bench -- policy --sizes 1k,10k --quick
+ *   npm run bench -- proxy        egress next to Squid, tinyproxy and a direct connection
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_POLICY_BENCH, runPolicyBench } from './policy-engine.js';
+import { runProxyBench } from './proxy/index.js';
 
 interface RunOptions {
   quick: boolean;
@@ -22,7 +24,7 @@ interface RunOptions {
 interface Section {
   title: string;
   /** Prints the section's table; returns false when a target is missed. */
-  run(options: RunOptions): boolean;
+  run(options: RunOptions): boolean | Promise<boolean>;
 }
 
 const SECTIONS: Record<string, Section> = {
@@ -38,6 +40,10 @@ const SECTIONS: Record<string, Section> = {
       console.log(result.table);
       return result.targets.every((t) => t.met);
     },
+  },
+  proxy: {
+    title: 'Proxy: egress vs Squid, tinyproxy and a direct connection (loopback origin)',
+    run: (options) => runProxyBench({ quick: options.quick }),
   },
 };
 
@@ -63,7 +69,7 @@ function parseArgs(argv: string[]): { sections: string[]; options: RunOptions } 
   return { sections: sections.length ? sections : Object.keys(SECTIONS), options };
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (
     typeof (globalThis as { gc?: unknown }).gc !== 'function' &&
@@ -94,7 +100,7 @@ function main(): number {
   for (const name of parsed.sections) {
     const section = SECTIONS[name]!;
     console.log(`\n## ${section.title}\n`);
-    allMet = section.run(parsed.options) && allMet;
+    allMet = (await section.run(parsed.options)) && allMet;
   }
   // Other work on the machine moves these numbers a lot: show how busy it was.
   console.log(`\nload average at the end: ${load()}`);
@@ -103,4 +109,4 @@ function main(): number {
   return 0;
 }
 
-process.exitCode = main();
+process.exitCode = await main();

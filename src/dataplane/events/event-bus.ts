@@ -37,8 +37,18 @@ export class EventBus {
     return event;
   }
 
+  /**
+   * True when something consumes events (the audit log or a listener). When nothing does,
+   * producers on hot paths may skip composing an event (descriptions cost more than the rest).
+   */
+  get active(): boolean {
+    return this.log !== null || this.listeners.size > 0;
+  }
+
   /** For events whose durability nobody waits on (closed, opened): failures are still counted. */
   emitLater(input: EventInput): void {
+    // Nobody would see it: building it (id, clock, strings) is pure cost on the data path.
+    if (!this.active) return;
     this.emit(input).catch((err: unknown) => {
       if (!(err instanceof AuditUnavailableError)) throw err;
     });

@@ -1,15 +1,13 @@
 /** UUIDv7 (RFC 9562): time-ordered ids, so audit events sort by id as they sort by time. */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
+/**
+ * The random bits come from randomUUID(), which draws from a batched entropy cache: one
+ * randomBytes(16) per event was a CSPRNG call (and a getpid system call) on every request.
+ */
 export function uuidv7(ms: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  let t = ms;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = t % 256;
-    t = Math.floor(t / 256);
-  }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // v4 layout: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx (V already carries the RFC 9562 variant).
+  const random = randomUUID();
+  const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15, 18)}-${random.slice(19)}`;
 }

@@ -98,13 +98,15 @@ export class Gate {
             reason: 'audit_unavailable',
             message: 'the audit log cannot be written, so egress lets nothing through',
           };
-        this.options.bus.emitLater({
-          type: 'request.allowed',
-          client,
-          decision: checked,
-          destination: eventDestination(checked, target),
-          description: explain(checked),
-        });
+        // explain() composes a sentence: only worth it when something records the event.
+        if (this.options.bus.active)
+          this.options.bus.emitLater({
+            type: 'request.allowed',
+            client,
+            decision: checked,
+            destination: eventDestination(checked, target),
+            description: explain(checked),
+          });
         return { ok: true, decision: checked, address: checked.destination.ip! };
       }
       lastDenied = checked;

@@ -21,12 +21,17 @@ export function runTunnel(
   pending?: Buffer,
 ): Promise<TunnelResult> {
   return new Promise((resolve) => {
-    let bytesIn = 0;
-    let bytesOut = pending?.length ?? 0;
+    // Byte counts from the sockets' own counters (no 'data' listener on the relay path). Bytes
+    // already read but still buffered in the stream are relayed by the pipe below, so they count.
+    const clientStart = client.bytesRead - client.readableLength;
+    const upstreamStart = upstream.bytesRead - upstream.readableLength;
     let error: string | undefined;
     let closed = 0;
     const done = () => {
-      if (++closed === 2) resolve({ bytesIn, bytesOut, ...(error ? { error } : {}) });
+      if (++closed < 2) return;
+      const bytesIn = upstream.bytesRead - upstreamStart;
+      const bytesOut = (pending?.length ?? 0) + client.bytesRead - clientStart;
+      resolve({ bytesIn, bytesOut, ...(error ? { error } : {}) });
     };
     const onError = (side: string) => (err: Error) => {
       error ??= `${side}: ${err.message}`;
@@ -49,10 +54,8 @@ export function runTunnel(
       upstream.destroy();
     });
     upstream.setTimeout(0);
-    client.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
-    upstream.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
-    // Activity upstream also keeps the tunnel alive.
-    upstream.on('data', () => client.setTimeout(idleTimeoutMs));
+    // Activity upstream also keeps the tunnel alive: what upstream sends is written to the
+    // client, and a socket's writes restart its idle timer just as its reads do.
     if (pending?.length) upstream.write(pending);
     client.pipe(upstream);
     upstream.pipe(client);

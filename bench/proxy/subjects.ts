@@ -1,0 +1,125 @@
+/**
+ * The proxies measured side by side: egress (the real CLI in a child process), Squid and
+ * tinyproxy with the reference configurations in ./peers (copied into a temporary folder with
+ * its path and the ports filled in). A peer whose binary is missing is skipped with a note.
+ */
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Child, commandExists, freePort, waitForPort } from './children.js';
+
+export interface Subject {
+  /** Column title in the table. */
+  name: string;
+  /** Why it cannot run here, or null. */
+  missing: string | null;
+  /** Starts a fresh instance and resolves once it accepts connections. */
+  start(): Promise<{ child: Child; port: number }>;
+}
+
+export interface BenchPaths {
+  repoRoot: string;
+  /** Temporary folder (world-readable: Squid and tinyproxy drop privileges). */
+  work: string;
+  originPort: number;
+}
+
+/** The peers' reference files with PEERS_DIR and the example ports replaced. */
+export function preparePeerFiles(paths: BenchPaths, ports: { squid: number; tiny: number }): void {
+  const source = join(paths.repoRoot, 'bench', 'proxy', 'peers');
+  for (const name of readdirSync(source)) {
+    const text = readFileSync(join(source, name), 'utf8')
+      .replaceAll('PEERS_DIR', paths.work)
+      .replaceAll('38640', String(ports.squid))
+      .replaceAll('38641', String(ports.tiny))
+      .replaceAll('38650', String(paths.originPort))
+      .replaceAll('38651', String(paths.originPort));
+    writeFileSync(join(paths.work, name), text);
+  }
+  chmodSync(paths.work, 0o755);
+  mkdirSync(join(paths.work, 'run'), { recursive: true });
+  chmodSync(join(paths.work, 'run'), 0o1777);
+}
+
+async function started(child: Child, port: number): Promise<{ child: Child; port: number }> {
+  try {
+    await Promise.race([
+      waitForPort(port, 15_000),
+      child.exited.then((code) => {
+        throw new Error(`exited with ${code}: ${child.stderr.trim().slice(-400)}`);
+      }),
+    ]);
+  } catch (err) {
+    await child.stop();
+    throw new Error(`${child.name} did not start: ${(err as Error).message}`);
+  }
+  return { child, port };
+}
+
+export function egressSubject(
+  paths: BenchPaths,
+  options: { auditLog?: string; nodeArgs?: string[] } = {},
+): Subject {
+  const policy = join(paths.work, 'egress-policy.yaml');
+  writeFileSync(
+    policy,
+    [
+      'version: 1',
+      'name: proxy-bench',
+      'mode: restrict',
+      'default: deny',
+      'rules:',
+      '  - allow: [allowed.test, "127.0.0.1"]',
+      '',
+    ].join('\n'),
+  );
+  return {
+    name: options.auditLog ? 'egress + audit log' : 'egress',
+    missing: null,
+    async start() {
+      const port = await freePort();
+      const child = new Child(options.auditLog ? 'egress (audit log)' : 'egress', [
+        process.execPath,
+        ...(options.nodeArgs ?? []),
+        join(paths.repoRoot, 'bin', 'egress'),
+        'proxy',
+        '--policy',
+        policy,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--resolve',
+        'allowed.test=127.0.0.1',
+        '--log-level',
+        'error',
+        ...(options.auditLog ? ['--audit-log', options.auditLog] : []),
+      ]);
+      return started(child, port);
+    },
+  };
+}
+
+export function squidSubject(paths: BenchPaths, port: number): Subject {
+  return {
+    name: 'squid',
+    missing: commandExists('squid') ? null : 'squid is not installed (apt-get install -y squid)',
+    async start() {
+      const child = new Child('squid', ['squid', '-N', '-f', join(paths.work, 'squid.conf')]);
+      return started(child, port);
+    },
+  };
+}
+
+export function tinyproxySubject(paths: BenchPaths, port: number): Subject {
+  const missing = !commandExists('tinyproxy')
+    ? 'tinyproxy is not installed (apt-get install -y tinyproxy)'
+    : !commandExists('unshare')
+      ? 'unshare is missing (tinyproxy needs a private /etc/hosts)'
+      : null;
+  return {
+    name: 'tinyproxy',
+    missing,
+    async start() {
+      const child = new Child('tinyproxy', ['sh', join(paths.work, 'start-tinyproxy.sh')]);
+      return started(child, port);
+    },
+  };
+}
