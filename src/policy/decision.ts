@@ -64,6 +64,8 @@ export interface Decision {
   decider?: DeciderSettings;
   /** For `invalid_destination`: what is wrong with it. */
   error?: string;
+  /** For `decider_allow` / `decider_deny`: the decider's own words, if it gave any. */
+  deciderReason?: string;
 }
 
 /** What a caller asks about. `host` may be a name or an IP literal in any spelling. */

@@ -167,6 +167,7 @@ function answered(pending: Decision, answer: DeciderAnswer): Decision {
     allowed: monitor || !deny,
     wouldDeny: monitor && deny,
     reason: deny ? 'decider_deny' : 'decider_allow',
+    ...(answer.reason ? { deciderReason: String(answer.reason).slice(0, 500) } : {}),
   };
   delete decision.decider;
   return decision;

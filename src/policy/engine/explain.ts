@@ -43,7 +43,7 @@ export function explainReason(decision: Decision): string {
       return `${describeRule(decision.rule!)} of ${policy} asks an external decider${decision.decider ? '' : ', and none is configured'}`;
     case 'decider_allow':
     case 'decider_deny':
-      return `the decider of ${decision.rule ? describeRule(decision.rule) : policy} answered ${decision.reason === 'decider_allow' ? 'allow' : 'deny'}`;
+      return `the decider of ${decision.rule ? describeRule(decision.rule) : policy} answered ${decision.reason === 'decider_allow' ? 'allow' : 'deny'}${decision.deciderReason ? ` ("${decision.deciderReason}")` : ''}`;
     case 'decider_timeout':
       return `the decider of ${policy} did not answer in time, so the request fails closed`;
     case 'decider_error':
