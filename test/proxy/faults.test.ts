@@ -176,3 +176,52 @@ describe('audit log faults (fail closed)', () => {
     }
   });
 });
+
+describe('limits', () => {
+  it('a request head over the size limit is 431, and the proxy keeps serving', async () => {
+    const origin = await startOrigin('127.0.0.2');
+    const proxy = await startProxy(POLICY, {
+      pins: { 'up.test': '127.0.0.2' },
+      limits: { maxHeaderBytes: 4096 },
+    });
+    try {
+      const big = await run('curl', [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-x',
+        proxy.url,
+        '-H',
+        `X-Big: ${'a'.repeat(8000)}`,
+        `http://up.test:${origin.port}/`,
+      ]);
+      assert.equal(big.stdout, '431');
+      assert.equal((await curlCode(proxy.url, `http://up.test:${origin.port}/`)).stdout, '200 ');
+      assert.equal(origin.seen.length, 1, 'only the small request reached the origin');
+    } finally {
+      await proxy.close();
+      await origin.close();
+    }
+  });
+
+  it('connections beyond --max-connections get 503 too_many_connections', async () => {
+    const origin = await startOrigin('127.0.0.2');
+    const proxy = await startProxy(POLICY, {
+      pins: { 'up.test': '127.0.0.2' },
+      limits: { maxConnections: 2 },
+    });
+    const { RawClient } = await import('../helpers/raw-socket.js');
+    const held = [await RawClient.open(proxy.port), await RawClient.open(proxy.port)];
+    try {
+      await eventually(() => proxy.proxy.connections === 2);
+      const r = await curlCode(proxy.url, `http://up.test:${origin.port}/`);
+      assert.equal(r.stdout.split(' ')[0], '503');
+    } finally {
+      held.forEach((c) => c.close());
+      await proxy.close();
+      await origin.close();
+    }
+  });
+});
