@@ -123,6 +123,7 @@ export async function runRun(
     cleanups.unshift(() => entrances.close());
     const collector = new DenialCollector(bus);
 
+    session.mark('proxy-ready');
     const result = await session.run(
       {
         command,
@@ -146,6 +147,8 @@ export async function runRun(
       },
     );
     collector.close();
+    if (process.env.EGRESS_RUN_TIMING === '1')
+      io.err(`egress: timings (ms since start) ${JSON.stringify(session.timings)}\n`);
     if (!options.quiet) io.err(renderSummary(collector.all, loaded.policy.name));
     return result.code;
   } catch (err) {

@@ -41,11 +41,16 @@ function listenTcp(host: string, port: number): Promise<Server> {
   });
 }
 
-function bindUdp(ipv6: boolean, port: number): Promise<UdpSocket> {
-  const socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false });
+/**
+ * DNS over UDP on 127.0.0.1 exactly, not a wildcard: replies must leave from the address the
+ * redirect rewrote queries to, or conntrack cannot map them back for a program that asked
+ * another server (`dig @8.8.8.8`), and it drops them.
+ */
+function bindUdp(port: number): Promise<UdpSocket> {
+  const socket = createSocket({ type: 'udp4' });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(port, ipv6 ? '::' : '0.0.0.0', () => resolve(socket));
+    socket.bind(port, '127.0.0.1', () => resolve(socket));
   });
 }
 
@@ -76,7 +81,7 @@ class Bridge {
       this.own.push(server);
       await send({ type: 'listener', ...role }, server);
     }
-    const udp = await bindUdp(setup.ipv6, p.dns);
+    const udp = await bindUdp(p.dns);
     this.own.push(udp);
     await send({ type: 'listener', role: 'dns-udp' }, udp);
     await send({ type: 'ready', warnings: setup.warnings, redirect: setup.redirect });

@@ -11,6 +11,7 @@
  *   their original port; other ports go to one entrance that reads the port from the HTTP Host).
  * - DNS to any server (UDP and TCP port 53) is redirected to the sandbox's DNS, so programs with
  *   a hard-coded resolver get the policy's answers too.
+ * - Packets to the sandbox's own addresses pass (replies to redirected DNS go to 198.18.0.1).
  * - Other UDP, and everything that is neither TCP nor UDP (ICMP), is dropped; UDP destinations
  *   are recorded with packet counts in sets that the bridge reads back (udp.dropped events).
  */
@@ -47,8 +48,8 @@ export function nftRuleset(): string {
   }
   chain out_filter {
     type filter hook output priority 0; policy accept;
-    ip daddr 127.0.0.0/8 accept
-    ip6 daddr ::1 accept
+    ip daddr { 127.0.0.0/8, ${SANDBOX_SOURCE_V4} } accept
+    ip6 daddr { ::1, ${SANDBOX_SOURCE_V6} } accept
     meta l4proto tcp accept
     meta l4proto udp ip daddr != 127.0.0.0/8 add @${UDP_SETS.v4} { ip daddr . udp dport } drop
     meta l4proto udp ip6 daddr != ::1 add @${UDP_SETS.v6} { ip6 daddr . udp dport } drop

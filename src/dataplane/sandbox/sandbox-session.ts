@@ -43,10 +43,13 @@ export class SandboxSession {
   private readonly queue: Array<FromBridge | { type: 'gone'; code: number | null }> = [];
   private waiter: Waiter | null = null;
   private wiring: SessionWiring | null = null;
+  /** Milliseconds since this process started, per phase (EGRESS_RUN_TIMING=1 prints them). */
+  readonly timings: Record<string, number> = {};
 
   constructor() {
     const blocker = userNamespaceBlocker();
     if (blocker) throw new SandboxError(`${blocker}. ${USERNS_HINT}`);
+    this.mark('cli-loaded');
     this.bridge = new BridgeProcess((message, handle) => this.onMessage(message, handle));
     void this.bridge.exited.then(({ code }) => this.push({ type: 'gone', code }));
   }
@@ -64,8 +67,10 @@ export class SandboxSession {
       throw new SandboxError(`the sandbox could not start: ${ready.message}`);
     if (ready.type !== 'ready')
       throw new SandboxError(`the sandbox could not start. ${USERNS_HINT}`);
+    this.mark('bridge-ready');
     for (const warning of ready.warnings) wiring.warn(warning);
     await wiring.entrances.start();
+    this.mark('command-start');
     const stopForwarding = forwardSignals((signal) => this.bridge.send({ type: 'signal', signal }));
     this.bridge.send({ type: 'start' });
     try {
@@ -73,6 +78,7 @@ export class SandboxSession {
         const message = await this.next();
         if (message.type === 'udp') await this.recordUdp(message.dropped);
         else if (message.type === 'exit') {
+          this.mark('command-exit');
           await this.recordUdp(message.dropped);
           return { code: this.exitCode(message), redirect: ready.redirect };
         } else if (message.type === 'gone')
@@ -81,6 +87,10 @@ export class SandboxSession {
     } finally {
       stopForwarding();
     }
+  }
+
+  mark(phase: string): void {
+    this.timings[phase] = Math.round(performance.now());
   }
 
   private exitCode(exit: BridgeExit): number {
