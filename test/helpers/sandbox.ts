@@ -105,7 +105,5 @@ export function processesWith(marker: string): string[] {
 }
 
 export function commandExists(name: string): boolean {
-  return (process.env.PATH ?? '')
-    .split(':')
-    .some((dir) => dir && existsSync(join(dir, name)));
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, name)));
 }

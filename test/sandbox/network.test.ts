@@ -43,7 +43,10 @@ describe('egress run: network', () => {
     assert.ok(origin.seen.some((s) => s.url === '/a'));
     assert.ok(!origin.seen.some((s) => s.url === '/b'));
     assert.match(r.stderr, /denied 1 destination/);
-    assert.match(r.stderr, new RegExp(`denied\\.test:${origin.port} +1 connection, the default \\(deny\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(`denied\\.test:${origin.port} +1 connection, the default \\(deny\\)`),
+    );
     assert.match(r.stderr, new RegExp(`to allow: - allow: \\["denied\\.test:${origin.port}"\\]`));
   });
 
@@ -128,10 +131,10 @@ describe('egress run: network', () => {
 
   it('the audit log records the run with its session, and is hidden from the command', async () => {
     const audit = join(dir, 'audit.ndjson');
-    const r = await sh(`curl -s -o /dev/null http://allowed.test:${origin.port}/; wc -c < ${audit}`, [
-      '--audit-log',
-      audit,
-    ]);
+    const r = await sh(
+      `curl -s -o /dev/null http://allowed.test:${origin.port}/; wc -c < ${audit}`,
+      ['--audit-log', audit],
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '0');
     const events = readEvents(audit);

@@ -102,29 +102,33 @@ describe('egress run: process behaviour', () => {
     assert.deepEqual(processesWith('sandbox/bridge.js'), []);
   });
 
-  it('works as an ordinary user (nobody)', { skip: process.getuid!() !== 0 && 'needs root to become nobody' }, async () => {
-    const r = await egressRun(
-      [
-        '--policy',
-        policy,
-        '--resolve',
-        'allowed.test=127.0.0.2',
-        '--',
-        'sh',
-        '-c',
-        `id -u; curl -s -o /dev/null -w '%{http_code}\\n' http://allowed.test:${origin.port}/nobody; ` +
-          `curl -s -o /dev/null -w '%{http_code}\\n' --max-time 5 --noproxy '*' http://192.0.2.10:${origin.port}/`,
-      ],
-      {
-        prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
-        env: { PATH: process.env.PATH, HOME: '/nonexistent' },
-      },
-    );
-    const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), [nobody, '200', '403']);
-    assert.ok(origin.seen.some((s) => s.url === '/nobody'));
-  });
+  it(
+    'works as an ordinary user (nobody)',
+    { skip: process.getuid!() !== 0 && 'needs root to become nobody' },
+    async () => {
+      const r = await egressRun(
+        [
+          '--policy',
+          policy,
+          '--resolve',
+          'allowed.test=127.0.0.2',
+          '--',
+          'sh',
+          '-c',
+          `id -u; curl -s -o /dev/null -w '%{http_code}\\n' http://allowed.test:${origin.port}/nobody; ` +
+            `curl -s -o /dev/null -w '%{http_code}\\n' --max-time 5 --noproxy '*' http://192.0.2.10:${origin.port}/`,
+        ],
+        {
+          prefix: ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
+          env: { PATH: process.env.PATH, HOME: '/nonexistent' },
+        },
+      );
+      const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [nobody, '200', '403']);
+      assert.ok(origin.seen.some((s) => s.url === '/nobody'));
+    },
+  );
 
   it('a bad policy exits 2 before anything runs', async () => {
     const bad = writePolicy(dir, 'version: 1\nrulez: []\n', 'bad.yaml');
