@@ -54,6 +54,8 @@ export function unshareArgs(bridgeEntry = BRIDGE_ENTRY): string[] {
 /** The bridge process as seen from outside: messages in, messages out, exit. */
 export class BridgeProcess {
   private readonly child: ChildProcess;
+  /** Why unshare itself could not be started, if it could not. */
+  spawnError: string | null = null;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(onMessage: (message: FromBridge, handle: unknown) => void) {
@@ -63,7 +65,13 @@ export class BridgeProcess {
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     this.exited = new Promise((resolve) => {
-      this.child.once('error', () => resolve({ code: 127, signal: null }));
+      this.child.once('error', (err: NodeJS.ErrnoException) => {
+        this.spawnError =
+          err.code === 'ENOENT'
+            ? 'the unshare command (util-linux) is not installed'
+            : `cannot start unshare: ${err.message}`;
+        resolve({ code: 127, signal: null });
+      });
       // 'close' comes after the IPC channel has delivered everything (unlike 'exit').
       this.child.once('close', (code, signal) => resolve({ code, signal }));
     });

@@ -66,7 +66,9 @@ export class SandboxSession {
     if (ready.type === 'failed')
       throw new SandboxError(`the sandbox could not start: ${ready.message}`);
     if (ready.type !== 'ready')
-      throw new SandboxError(`the sandbox could not start. ${USERNS_HINT}`);
+      throw new SandboxError(
+        this.bridge.spawnError ?? `the sandbox could not start. ${USERNS_HINT}`,
+      );
     this.mark('bridge-ready');
     for (const warning of ready.warnings) wiring.warn(warning);
     await wiring.entrances.start();
