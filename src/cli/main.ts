@@ -11,6 +11,7 @@ import { runCheck } from './commands/check.js';
 import { runImport } from './commands/import.js';
 import { runLint } from './commands/lint.js';
 import { runProxy, type ProxyCommandOptions } from './commands/proxy.js';
+import { runRun, type RunCommandOptions } from './commands/run.js';
 import { runSchema } from './commands/schema.js';
 import { runSummary } from './commands/summary.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
@@ -133,6 +134,40 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'on SIGTERM, wait this long for open connections (default 10000)',
     )
     .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
+
+  policyOptions(program.command('run'))
+    .description(
+      'run a command in a sandbox whose only way out is the policy (Linux namespaces; see docs/sandbox.md)',
+    )
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--resolve <name=ip>', 'pin a name to an address without DNS (repeatable)', collect, [])
+    .option('--audit-log <file>', 'append audit events as NDJSON')
+    .option('--quiet', 'no summary of denied destinations at the end')
+    .option('--workspace <name>', 'workspace name recorded in events', 'default')
+    .option(
+      '--state-dir <dir>',
+      "inspect mode: use this folder's workspace CA instead of a CA made for this run",
+    )
+    .option(
+      '--upstream-ca <file>',
+      'inspect mode: also trust this CA upstream (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--dns-upstream <host[:port]>',
+      'DNS resolver to forward allowed names to (repeatable; default: /etc/resolv.conf)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--log-level <level>', 'application log level (JSON on stderr)')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('error'),
+    )
+    .action(async (command: string[], opts: RunCommandOptions) =>
+      setExit(await runRun(command, opts, io)),
+    );
 
   program
     .command('ca')

@@ -29,6 +29,11 @@ export interface PolicyDnsServerOptions {
   maxTcpConnections?: number;
   /** Questions being answered at once; more are dropped (UDP) or wait (TCP reads pause). */
   maxInFlight?: number;
+  /**
+   * Already bound sockets to serve instead of binding host:port (the sandbox bridge binds them
+   * inside the sandbox's network namespace and hands them over).
+   */
+  sockets?: { udp: UdpSocket; tcp: Server };
 }
 
 export interface DnsAddress {
@@ -65,6 +70,7 @@ export class PolicyDnsServer {
   }
 
   async start(): Promise<DnsAddress> {
+    if (this.options.sockets) return this.adopt(this.options.sockets);
     // With port 0 the UDP socket picks the port and TCP takes the same one; if another program
     // holds that TCP port, try again with a new one.
     for (let attempt = 0; ; attempt++) {
@@ -97,14 +103,23 @@ export class PolicyDnsServer {
       socket.once('error', reject);
       socket.bind(port, this.options.host, () => {
         socket.off('error', reject);
-        socket.on('error', (err) => this.options.log.warn({ error: err.message }, 'DNS UDP error'));
-        socket.on('message', (msg, rinfo) =>
-          this.onDatagram(socket, msg, rinfo.address, rinfo.port),
-        );
-        this.udp = socket;
+        this.serveUdp(socket);
         resolve(socket.address().port);
       });
     });
+  }
+
+  private serveUdp(socket: UdpSocket): void {
+    socket.on('error', (err) => this.options.log.warn({ error: err.message }, 'DNS UDP error'));
+    socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo.address, rinfo.port));
+    this.udp = socket;
+  }
+
+  private adopt(sockets: { udp: UdpSocket; tcp: Server }): DnsAddress {
+    this.serveUdp(sockets.udp);
+    sockets.tcp.on('connection', (socket: Socket) => this.onConnection(socket));
+    this.tcp = sockets.tcp;
+    return { host: this.options.host, port: sockets.udp.address().port };
   }
 
   private closeUdp(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { Decision } from '../../policy/decision.js';
 import { describeDestination, explain } from '../../policy/engine/explain.js';
+import { suggestAllowRule } from '../../policy/engine/suggest-rule.js';
 
 export interface DenyText {
   status: number;
@@ -16,14 +17,7 @@ export interface DenyText {
 export const DEFAULT_ACCESS_HINT = 'ask the owner of this policy to add a rule';
 
 function suggestedRule(decision: Decision): string {
-  const d = decision.destination;
-  const host = d.host.includes(':') ? `[${d.host}]` : d.host;
-  const transport = d.transport === 'udp' ? ', transport: udp' : '';
-  if (decision.reason.startsWith('ip_class:') && d.ip)
-    return `- allow: [{ cidr: ${d.ip}, ports: [${d.port}]${transport} }]`;
-  return transport
-    ? `- allow: [{ host: ${host}, ports: [${d.port}]${transport} }]`
-    : `- allow: ["${host}:${d.port}"]`;
+  return suggestAllowRule(decision.destination, decision.reason);
 }
 
 export function denyBody(decision: Decision, accessHint = DEFAULT_ACCESS_HINT): string {

@@ -142,6 +142,14 @@ export class EgressProxy {
     return this.accepted;
   }
 
+  /**
+   * Serves a connection accepted by another listener (the sandbox's loopback listener, handed
+   * over by the bridge): the same sniffing, limits and handlers as the proxy's own port.
+   */
+  serve(socket: Socket): void {
+    this.server.emit('connection', socket);
+  }
+
   async start(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);

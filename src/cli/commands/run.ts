@@ -1,0 +1,161 @@
+/**
+ * `egress run --policy FILE -- CMD [ARG...]`: runs a command in a sandbox whose only way out is
+ * this process's proxy and DNS (docs/sandbox.md). Exits with the command's exit code (128 + n
+ * when a signal ended it); prints what the policy denied, with the lines that would allow it.
+ */
+import { resolve } from 'node:path';
+import { compilePolicy } from '../../policy/index.js';
+import { AuditLog } from '../../dataplane/events/audit-log.js';
+import { EventBus } from '../../dataplane/events/event-bus.js';
+import { createLogger, type LogLevel } from '../../dataplane/log.js';
+import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
+import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
+import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
+import { upstreamTrust } from '../../dataplane/inspect/upstream.js';
+import { CertificateAuthority } from '../../dataplane/inspect/certificate-authority.js';
+import { upstreamsFor } from '../../dataplane/dns/setup.js';
+import { uuidv7 } from '../../dataplane/events/uuidv7.js';
+import { SandboxEntrances } from '../../dataplane/sandbox/entrances.js';
+import { hiddenPaths, RunFiles } from '../../dataplane/sandbox/run-files.js';
+import { sandboxEnv, type TrustFiles } from '../../dataplane/sandbox/sandbox-env.js';
+import { SandboxError, SandboxSession } from '../../dataplane/sandbox/sandbox-session.js';
+import { DenialCollector, renderSummary } from '../../dataplane/sandbox/summary.js';
+import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
+import { RuntimeFailure, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+
+export interface RunCommandOptions extends PolicyOptions {
+  resolve?: string[];
+  auditLog?: string;
+  quiet?: boolean;
+  workspace?: string;
+  stateDir?: string;
+  upstreamCa?: string[];
+  dnsUpstream?: string[];
+  logLevel?: LogLevel;
+}
+
+function parseFlags(options: RunCommandOptions) {
+  let pins: Map<string, string[]>;
+  try {
+    pins = parsePins(options.resolve ?? []);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  try {
+    upstreamTrust(options.upstreamCa ?? []);
+  } catch (err) {
+    throw new UsageError(`--upstream-ca: ${(err as Error).message}`);
+  }
+  let upstreams;
+  try {
+    // Not the sandbox's own DNS (it lives in another network namespace): no address to skip.
+    upstreams = upstreamsFor({
+      listen: { host: '', port: 0 },
+      upstreams: options.dnsUpstream ?? [],
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { pins, upstreams };
+}
+
+export async function runRun(
+  command: string[],
+  options: RunCommandOptions,
+  io: Io,
+): Promise<number> {
+  if (command.length === 0) throw new UsageError('give the command to run after --');
+  const { pins, upstreams } = parseFlags(options);
+  let session: SandboxSession;
+  try {
+    // First: the bridge's start-up overlaps with everything below.
+    session = new SandboxSession();
+  } catch (err) {
+    throw new RuntimeFailure((err as Error).message);
+  }
+  const files = new RunFiles();
+  const cleanups: Array<() => Promise<void> | void> = [() => files.remove()];
+  try {
+    const loaded = loadPolicyFromOptions(options);
+    const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
+    const workspace = options.workspace ?? 'default';
+    const sessionId = uuidv7(Date.now());
+    const policies = new ListenerPolicy(compiled, workspace, sessionId);
+    const client = { workspace, session: sessionId, user: null, address: null };
+    const log = createLogger(options.logLevel ?? 'error');
+
+    const stateDir = options.stateDir ?? files.sessionStateDir;
+    let trust: TrustFiles | null = null;
+    if (loaded.policy.mode === 'inspect') {
+      const ca = await CertificateAuthority.open(stateDir, workspace);
+      trust = writeTrustFiles(files.dir, ca.certificatePem);
+    }
+
+    const auditPath = options.auditLog ? resolve(options.auditLog) : undefined;
+    const audit = auditPath
+      ? new AuditLog(auditPath, true, (err) =>
+          io.err(`egress: ${err.message}; the sandbox's connections are refused from now on\n`),
+        )
+      : null;
+    const bus = new EventBus(audit);
+    await audit?.start();
+    cleanups.unshift(() => audit?.close());
+    await bus.emit({
+      type: 'proxy.started',
+      client,
+      description: `egress run starting "${command.join(' ')}" with policy "${loaded.policy.name}" (${loaded.policy.mode}).`,
+      extra: { command, policyName: loaded.policy.name },
+    });
+
+    const proxy = new EgressProxy({
+      host: '127.0.0.1',
+      port: 0,
+      policies,
+      resolver: new SystemResolver({ pins }),
+      bus,
+      log,
+      inspect: { stateDir, upstreamCa: options.upstreamCa ?? [] },
+    });
+    cleanups.unshift(() => proxy.close());
+    const entrances = new SandboxEntrances({ proxy, policies, upstreams, pins, bus, log });
+    cleanups.unshift(() => entrances.close());
+    const collector = new DenialCollector(bus);
+
+    session.mark('proxy-ready');
+    const result = await session.run(
+      {
+        command,
+        env: sandboxEnv(process.env, trust),
+        cwd: process.cwd(),
+        resolvConf: files.writeResolvConf(),
+        hide: hiddenPaths({
+          caDir: resolve(stateDir, 'ca'),
+          ...(auditPath ? { auditLog: auditPath } : {}),
+        }),
+        udpPollSeconds: 5,
+        uid: process.getuid?.() ?? 0,
+        gid: process.getgid?.() ?? 0,
+      },
+      {
+        entrances,
+        bus,
+        client,
+        compiled: () => policies.compiled,
+        warn: (text) => io.err(`egress: ${text}\n`),
+      },
+    );
+    collector.close();
+    if (process.env.EGRESS_RUN_TIMING === '1')
+      io.err(`egress: timings (ms since start) ${JSON.stringify(session.timings)}\n`);
+    if (!options.quiet) io.err(renderSummary(collector.all, loaded.policy.name));
+    return result.code;
+  } catch (err) {
+    session.abort();
+    if (err instanceof SandboxError) throw new RuntimeFailure(err.message);
+    throw err;
+  } finally {
+    for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The sandbox bridge: the first process inside the new user, network, mount and PID namespaces
+ * (PID 1 there). It plumbs the network namespace (netns-setup), binds the sandbox's loopback
+ * listeners and hands them to `egress run` over the IPC channel, then runs the command in a
+ * nested user namespace mapped back to the caller's own uid. That namespace has no capability
+ * over the network namespace or the mounts made here, so the command cannot undo the redirects
+ * or reveal the hidden paths (the CA key, the audit log).
+ *
+ * When the command ends the bridge reports its status and the dropped UDP, then exits; as PID 1
+ * its exit makes the kernel kill whatever the command left behind. If `egress run` goes away,
+ * the command is killed too: without the proxy it has no network anyway.
+ *
+ * Start-up time is the sandbox's overhead: node built-ins only, no third-party imports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import { readDroppedUdp, setUpNamespace } from './netns-setup.js';
+import { newDrops } from './udp-drops.js';
+import {
+  INNER_PORTS,
+  type BridgeConfig,
+  type DroppedUdp,
+  type FromBridge,
+  type ListenerRole,
+  type ToBridge,
+} from './protocol.js';
+
+function send(message: FromBridge, handle?: Server | UdpSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) return reject(new Error('the bridge has no IPC channel'));
+    process.send(message, handle as never, {}, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function listenTcp(host: string, port: number): Promise<Server> {
+  const server = createServer({ pauseOnConnect: true });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only: false }, () => resolve(server));
+  });
+}
+
+/**
+ * DNS over UDP on 127.0.0.1 exactly, not a wildcard: replies must leave from the address the
+ * redirect rewrote queries to, or conntrack cannot map them back for a program that asked
+ * another server (`dig @8.8.8.8`), and it drops them.
+ */
+function bindUdp(port: number): Promise<UdpSocket> {
+  const socket = createSocket({ type: 'udp4' });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, '127.0.0.1', () => resolve(socket));
+  });
+}
+
+class Bridge {
+  private child: ChildProcess | null = null;
+  private readonly own: Array<Server | UdpSocket> = [];
+  private dropped: DroppedUdp[] = [];
+  private redirect = false;
+  private poller: NodeJS.Timeout | null = null;
+  private finishing = false;
+
+  constructor(private readonly config: BridgeConfig) {}
+
+  async prepare(): Promise<void> {
+    const setup = await setUpNamespace(this.config);
+    this.redirect = setup.redirect;
+    const host = setup.ipv6 ? '::' : '0.0.0.0';
+    const p = INNER_PORTS;
+    const tcp: Array<[number, ListenerRole]> = [
+      [p.proxy, { role: 'proxy' }],
+      [p.transparent80, { role: 'transparent', originalPort: 80 }],
+      [p.transparent443, { role: 'transparent', originalPort: 443 }],
+      [p.transparentOther, { role: 'transparent' }],
+      [p.dns, { role: 'dns-tcp' }],
+    ];
+    for (const [port, role] of tcp) {
+      const server = await listenTcp(host, port);
+      this.own.push(server);
+      await send({ type: 'listener', ...role }, server);
+    }
+    const udp = await bindUdp(p.dns);
+    this.own.push(udp);
+    await send({ type: 'listener', role: 'dns-udp' }, udp);
+    await send({ type: 'ready', warnings: setup.warnings, redirect: setup.redirect });
+  }
+
+  /** The outer process holds the listeners now: close our copies and run the command. */
+  start(): void {
+    for (const handle of this.own) handle.close();
+    const [file, ...args] = this.config.command;
+    // A nested user namespace maps the caller's uid back (we are root here) and owns nothing:
+    // the command cannot change the network namespace or unmount what hides the CA key.
+    const child = spawn(
+      'unshare',
+      [
+        '--user',
+        `--map-user=${this.config.uid}`,
+        `--map-group=${this.config.gid}`,
+        '--',
+        file!,
+        ...args,
+      ],
+      { stdio: 'inherit', env: this.config.env, cwd: this.config.cwd },
+    );
+    this.child = child;
+    child.on('error', (err) => void this.finish(null, null, err.message));
+    child.on('exit', (code, signal) => void this.finish(code, signal));
+    if (this.redirect && this.config.udpPollSeconds > 0)
+      this.poller = setInterval(() => void this.pollUdp(), this.config.udpPollSeconds * 1000);
+  }
+
+  signal(name: NodeJS.Signals): void {
+    try {
+      this.child?.kill(name);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** `egress run` went away: the command has no network left, so it ends too. */
+  abandon(): void {
+    this.signal('SIGKILL');
+    process.exit(1);
+  }
+
+  private async pollUdp(): Promise<void> {
+    const current = await readDroppedUdp();
+    const fresh = newDrops(this.dropped, current);
+    this.dropped = current;
+    if (fresh.length && !this.finishing)
+      await send({ type: 'udp', dropped: fresh }).catch(() => {});
+  }
+
+  private async finish(
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError?: string,
+  ): Promise<void> {
+    if (this.finishing) return;
+    this.finishing = true;
+    if (this.poller) clearInterval(this.poller);
+    const dropped = this.redirect ? newDrops(this.dropped, await readDroppedUdp()) : [];
+    await send({
+      type: 'exit',
+      code,
+      signal,
+      dropped,
+      ...(spawnError ? { spawnError } : {}),
+    }).catch(() => {});
+    process.exit(0);
+  }
+}
+
+function main(): void {
+  // PID 1 ignores signals it has no handler for; Ctrl-C reaches the command from the terminal
+  // and `egress run` forwards the rest over IPC, so the bridge itself never dies of one.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
+  let bridge: Bridge | null = null;
+  process.on('disconnect', () => (bridge ? bridge.abandon() : process.exit(1)));
+  process.on('message', (message: ToBridge) => {
+    if (message.type === 'config') {
+      bridge = new Bridge(message);
+      bridge.prepare().catch((err: unknown) => {
+        void send({ type: 'failed', message: (err as Error).message }).finally(() =>
+          process.exit(1),
+        );
+      });
+    } else if (message.type === 'start') bridge?.start();
+    else if (message.type === 'signal') bridge?.signal(message.signal);
+  });
+}
+
+main();

@@ -1,0 +1,93 @@
+/**
+ * The outer side of the sandbox's loopback: the listening sockets the bridge bound inside the
+ * network namespace, adopted here and served by the ordinary entrances — the proxy (HTTP,
+ * CONNECT, SOCKS5), the transparent handler (redirected TCP, named by SNI or Host) and the
+ * policy-aware DNS server. One process, one gate, one event bus: the sandbox adds no relay.
+ */
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Server, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { EventBus } from '../events/event-bus.js';
+import type { PolicyProvider } from '../proxy/client-identity.js';
+import type { EgressProxy } from '../proxy/proxy-server.js';
+import { handleTransparent } from '../proxy/transparent.js';
+import { DnsCache } from '../dns/dns-cache.js';
+import { DnsForwarder, type Upstream } from '../dns/dns-forwarder.js';
+import { PolicyDnsServer } from '../dns/dns-server.js';
+import type { ListenerRole } from './protocol.js';
+
+export interface SandboxEntrancesOptions {
+  proxy: EgressProxy;
+  policies: PolicyProvider;
+  upstreams: Upstream[];
+  pins: ReadonlyMap<string, readonly string[]>;
+  bus: EventBus;
+  log: Logger;
+}
+
+export class SandboxEntrances {
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private dnsUdp: UdpSocket | null = null;
+  private dnsTcp: Server | null = null;
+  private dns: PolicyDnsServer | null = null;
+
+  constructor(private readonly options: SandboxEntrancesOptions) {}
+
+  /** Takes one listener the bridge handed over. */
+  adopt(role: ListenerRole, handle: unknown): void {
+    if (role.role === 'dns-udp') this.dnsUdp = handle as UdpSocket;
+    else if (role.role === 'dns-tcp') this.dnsTcp = handle as Server;
+    else {
+      const server = handle as Server & { allowHalfOpen: boolean; noDelay: boolean };
+      // As the proxy's own listeners: a client may end its side and still read the answer.
+      server.allowHalfOpen = true;
+      server.noDelay = true;
+      this.servers.push(server);
+      const serve =
+        role.role === 'proxy'
+          ? (socket: Socket) => this.options.proxy.serve(socket)
+          : (socket: Socket) => this.transparent(socket, role.originalPort);
+      server.on('connection', serve);
+    }
+  }
+
+  /** Starts DNS on the adopted sockets; true when every listener has arrived. */
+  async start(): Promise<void> {
+    if (!this.dnsUdp || !this.dnsTcp || this.servers.length < 4)
+      throw new Error('the sandbox bridge did not hand over all of its listeners');
+    this.dns = new PolicyDnsServer({
+      host: '127.0.0.1',
+      port: 53,
+      policies: this.options.policies,
+      forwarder: new DnsForwarder({ upstreams: this.options.upstreams }),
+      cache: new DnsCache(),
+      pins: this.options.pins,
+      bus: this.options.bus,
+      log: this.options.log,
+      sockets: { udp: this.dnsUdp, tcp: this.dnsTcp },
+    });
+    await this.dns.start();
+  }
+
+  async close(): Promise<void> {
+    for (const server of this.servers) server.close();
+    for (const socket of this.sockets) socket.destroy();
+    await this.dns?.close();
+  }
+
+  private transparent(socket: Socket, originalPort: number | undefined): void {
+    const ctx = this.options.proxy.context;
+    if (this.sockets.size >= ctx.limits.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    handleTransparent(ctx, socket, originalPort).catch((err: unknown) => {
+      ctx.log.error({ err, listener: 'transparent' }, 'internal error while handling a connection');
+      socket.destroy();
+    });
+  }
+}

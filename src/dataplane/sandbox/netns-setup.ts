@@ -1,0 +1,115 @@
+/**
+ * Runs inside the namespaces (from the bridge): brings up the network namespace (ip), installs
+ * the redirects and the UDP drop (nft, else iptables, else proxy variables only), points
+ * /etc/resolv.conf at the sandbox DNS and hides paths the command must not read. Uses the
+ * system tools because node cannot speak netlink or call mount(2).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ipBatch, iptablesRuleset, nftRuleset, NFT_TABLE, UDP_SETS } from './netns-rules.js';
+import { parseDroppedSet } from './udp-drops.js';
+import type { BridgeConfig, DroppedUdp } from './protocol.js';
+
+export interface NamespaceSetup {
+  ipv6: boolean;
+  /** True when nftables redirects TCP and records dropped UDP. */
+  redirect: boolean;
+  warnings: string[];
+}
+
+interface ToolResult {
+  ok: boolean;
+  missing: boolean;
+  output: string;
+}
+
+/** Runs a tool with `input` on stdin; never rejects. */
+function tool(file: string, args: string[], input = ''): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ ok: false, missing: err.code === 'ENOENT', output: err.message }),
+    );
+    child.on('close', (code) => resolve({ ok: code === 0, missing: false, output: output.trim() }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}
+
+async function installRedirects(ipv6: boolean): Promise<{ redirect: boolean; warning?: string }> {
+  const nft = await tool('nft', ['-f', '-'], nftRuleset());
+  if (nft.ok) return { redirect: true };
+  const v4 = await tool('iptables-restore', [], iptablesRuleset(4));
+  if (v4.ok) {
+    if (ipv6) await tool('ip6tables-restore', [], iptablesRuleset(6));
+    return {
+      redirect: false,
+      warning:
+        'nft is missing or failed, so iptables redirects direct TCP; dropped UDP is not recorded (install nftables to record it)',
+    };
+  }
+  const why = nft.missing && v4.missing ? 'neither nft nor iptables is installed' : nft.output;
+  return {
+    redirect: false,
+    warning: `programs that ignore the proxy variables cannot connect at all (${why}); install nftables so their TCP is redirected to the policy`,
+  };
+}
+
+async function mountAll(config: BridgeConfig): Promise<string[]> {
+  const warnings: string[] = [];
+  const jobs: Array<Promise<void>> = [];
+  if (existsSync('/etc/resolv.conf'))
+    jobs.push(
+      tool('mount', ['--bind', config.resolvConf, '/etc/resolv.conf']).then((r) => {
+        if (!r.ok)
+          warnings.push(`could not point /etc/resolv.conf at the sandbox DNS: ${r.output}`);
+      }),
+    );
+  for (const hidden of config.hide) {
+    const args =
+      hidden.kind === 'dir'
+        ? ['-t', 'tmpfs', '-o', 'size=4k,mode=0700', 'egress-hidden', hidden.path]
+        : ['--bind', '/dev/null', hidden.path];
+    jobs.push(
+      tool('mount', args).then((r) => {
+        if (r.ok) return;
+        const message = `could not hide ${hidden.path} from the command: ${r.output}`;
+        if (!hidden.optional) throw new Error(message);
+        warnings.push(message);
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return warnings;
+}
+
+export async function setUpNamespace(config: BridgeConfig): Promise<NamespaceSetup> {
+  const ipv6 = existsSync('/proc/sys/net/ipv6/conf/lo');
+  const [ip, redirects, mountWarnings] = await Promise.all([
+    tool('ip', ['-force', '-batch', '-'], ipBatch(ipv6)),
+    installRedirects(ipv6),
+    mountAll(config),
+  ]);
+  if (ip.missing)
+    throw new Error('the ip command (iproute2) is missing: it is needed to bring up the sandbox');
+  if (!ip.ok) throw new Error(`could not set up the sandbox network: ${ip.output}`);
+  const warnings = [...mountWarnings];
+  if (redirects.warning) warnings.push(redirects.warning);
+  return { ipv6, redirect: redirects.redirect, warnings };
+}
+
+function listSet(name: string): Promise<string> {
+  return new Promise((resolve) =>
+    execFile('nft', ['-j', 'list', 'set', 'inet', NFT_TABLE, name], (err, stdout) =>
+      resolve(err ? '' : stdout),
+    ),
+  );
+}
+
+/** Every dropped UDP destination so far, with cumulative packet counts. */
+export async function readDroppedUdp(): Promise<DroppedUdp[]> {
+  const [v4, v6] = await Promise.all([listSet(UDP_SETS.v4), listSet(UDP_SETS.v6)]);
+  return [...parseDroppedSet(v4), ...parseDroppedSet(v6)];
+}

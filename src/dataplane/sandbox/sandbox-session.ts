@@ -1,0 +1,150 @@
+/**
+ * One `egress run`: the bridge in its namespaces, the adopted loopback listeners served by the
+ * proxy and DNS, signal forwarding, and the end (dropped UDP recorded as udp.dropped events,
+ * the command's exit status). The bridge is spawned first, in the constructor, so its start-up
+ * overlaps with loading the policy and starting the proxy.
+ *
+ * Seams for later work: `onUdpDropped` sees every dropped destination (a UDP relay for Fly
+ * allow rules would sit in front of it); `collector` events feed `--learn`.
+ */
+import { constants } from 'node:os';
+import type { CompiledPolicy } from '../../policy/index.js';
+import { decide } from '../../policy/index.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { ClientContext } from '../events/event.js';
+import { BridgeProcess, userNamespaceBlocker, USERNS_HINT } from './launcher.js';
+import type { SandboxEntrances } from './entrances.js';
+import type { BridgeConfig, BridgeExit, DroppedUdp, FromBridge } from './protocol.js';
+import { forwardSignals, signalExitCode } from './signals.js';
+
+export class SandboxError extends Error {
+  override name = 'SandboxError';
+}
+
+export interface SessionWiring {
+  entrances: SandboxEntrances;
+  bus: EventBus;
+  client: ClientContext;
+  compiled: () => CompiledPolicy;
+  /** One line per setup warning (stderr). */
+  warn: (text: string) => void;
+}
+
+export interface SessionResult {
+  /** The command's exit code (128 + n when killed by signal n; 127 when it could not start). */
+  code: number;
+  redirect: boolean;
+}
+
+type Waiter = (message: FromBridge | { type: 'gone'; code: number | null }) => void;
+
+export class SandboxSession {
+  private readonly bridge: BridgeProcess;
+  private readonly queue: Array<FromBridge | { type: 'gone'; code: number | null }> = [];
+  private waiter: Waiter | null = null;
+  private wiring: SessionWiring | null = null;
+  /** Milliseconds since this process started, per phase (EGRESS_RUN_TIMING=1 prints them). */
+  readonly timings: Record<string, number> = {};
+
+  constructor() {
+    const blocker = userNamespaceBlocker();
+    if (blocker) throw new SandboxError(`${blocker}. ${USERNS_HINT}`);
+    this.mark('cli-loaded');
+    this.bridge = new BridgeProcess((message, handle) => this.onMessage(message, handle));
+    void this.bridge.exited.then(({ code }) => this.push({ type: 'gone', code }));
+  }
+
+  /** Nothing will run (bad policy, failed start): take the namespaces down. */
+  abort(): void {
+    this.bridge.kill();
+  }
+
+  async run(config: Omit<BridgeConfig, 'type'>, wiring: SessionWiring): Promise<SessionResult> {
+    this.wiring = wiring;
+    this.bridge.send({ type: 'config', ...config });
+    const ready = await this.next();
+    if (ready.type === 'failed')
+      throw new SandboxError(`the sandbox could not start: ${ready.message}`);
+    if (ready.type !== 'ready')
+      throw new SandboxError(
+        this.bridge.spawnError ?? `the sandbox could not start. ${USERNS_HINT}`,
+      );
+    this.mark('bridge-ready');
+    for (const warning of ready.warnings) wiring.warn(warning);
+    await wiring.entrances.start();
+    this.mark('command-start');
+    const stopForwarding = forwardSignals((signal) => this.bridge.send({ type: 'signal', signal }));
+    this.bridge.send({ type: 'start' });
+    try {
+      for (;;) {
+        const message = await this.next();
+        if (message.type === 'udp') await this.recordUdp(message.dropped);
+        else if (message.type === 'exit') {
+          this.mark('command-exit');
+          await this.recordUdp(message.dropped);
+          return { code: this.exitCode(message), redirect: ready.redirect };
+        } else if (message.type === 'gone')
+          throw new SandboxError('the sandbox ended unexpectedly (its bridge process died)');
+      }
+    } finally {
+      stopForwarding();
+    }
+  }
+
+  mark(phase: string): void {
+    this.timings[phase] = Math.round(performance.now());
+  }
+
+  private exitCode(exit: BridgeExit): number {
+    if (exit.spawnError) {
+      this.wiring?.warn(`cannot run the command: ${exit.spawnError}`);
+      return 127;
+    }
+    if (exit.signal) return signalExitCode(exit.signal, constants.signals);
+    return exit.code ?? 1;
+  }
+
+  /** udp.dropped events, one per destination (packet counts are cumulative). */
+  private async recordUdp(dropped: DroppedUdp[]): Promise<void> {
+    const wiring = this.wiring;
+    if (!wiring) return;
+    for (const d of dropped) {
+      const decision = decide(wiring.compiled(), { host: d.ip, port: d.port, transport: 'udp' });
+      const allowed = decision.verdict === 'allow';
+      await wiring.bus
+        .emit({
+          type: 'udp.dropped',
+          client: wiring.client,
+          decision,
+          destination: { host: d.ip, ip: d.ip, port: d.port, transport: 'udp' },
+          severity: 'warning',
+          ...(allowed ? { reason: 'udp_not_relayed' } : {}),
+          description: `UDP to ${d.ip}:${d.port} was dropped (${d.packets} packet${d.packets === 1 ? '' : 's'}): the sandbox lets only DNS out${allowed ? ', and does not relay UDP allowed by the policy yet' : ''}.`,
+          extra: { packets: d.packets },
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  private onMessage(message: FromBridge, handle: unknown): void {
+    if (message.type === 'listener') {
+      this.wiring?.entrances.adopt(message, handle);
+      return;
+    }
+    this.push(message);
+  }
+
+  private push(message: FromBridge | { type: 'gone'; code: number | null }): void {
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(message);
+    } else this.queue.push(message);
+  }
+
+  private next(): Promise<FromBridge | { type: 'gone'; code: number | null }> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+}
