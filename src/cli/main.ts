@@ -4,19 +4,14 @@
  * 2 invalid input.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { FORMAT_IDS } from '../policy/formats/index.js';
+import { FORMAT_IDS } from '../policy/formats/types.js';
 import { formatDiagnostic, PolicyError } from '../policy/source/diagnostics.js';
-import { runCaExport, type CaExportOptions } from './commands/ca.js';
-import { runCheck } from './commands/check.js';
-import { runImport } from './commands/import.js';
-import { runLint } from './commands/lint.js';
-import { runProxy, type ProxyCommandOptions } from './commands/proxy.js';
-import { runRun, type RunCommandOptions } from './commands/run.js';
-import { runSchema } from './commands/schema.js';
-import { runSummary } from './commands/summary.js';
+import type { CaExportOptions } from './commands/ca.js';
+import type { ProxyCommandOptions } from './commands/proxy.js';
+import type { RunCommandOptions } from './commands/run.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
-import { formatHint, type PolicyOptions } from './load-policy.js';
+import type { PolicyOptions } from './load-policy.js';
 
 const VERSION = '0.1.0';
 
@@ -60,22 +55,28 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .option('--json', 'print one JSON array, one object per destination')
     .option('--explain', 'add one sentence per destination')
-    .action((dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) =>
-      setExit(runCheck(dests, opts, io)),
+    .action(async (dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) =>
+      setExit((await import('./commands/check.js')).runCheck(dests, opts, io)),
     );
 
   policyOptions(program.command('lint'))
     .description('validate a policy: FILE:LINE:COL messages; exit 0 valid, 2 invalid')
-    .action((opts: PolicyOptions) => setExit(runLint(opts, io)));
+    .action(async (opts: PolicyOptions) =>
+      setExit((await import('./commands/lint.js')).runLint(opts, io)),
+    );
 
   policyOptions(program.command('import'), false)
     .description('print a policy of another format as native YAML')
     .argument('<file>', 'the policy file to convert')
-    .action((file: string, opts: PolicyOptions) => setExit(runImport(file, opts, io)));
+    .action(async (file: string, opts: PolicyOptions) =>
+      setExit((await import('./commands/import.js')).runImport(file, opts, io)),
+    );
 
   policyOptions(program.command('summary'))
     .description('what the policy allows and blocks, in words')
-    .action((opts: PolicyOptions) => setExit(runSummary(opts, io)));
+    .action(async (opts: PolicyOptions) =>
+      setExit((await import('./commands/summary.js')).runSummary(opts, io)),
+    );
 
   policyOptions(program.command('proxy'), false)
     .description('run the egress proxy (HTTP forward proxy, CONNECT tunnels) enforcing a policy')
@@ -133,7 +134,9 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '--drain-timeout <ms>',
       'on SIGTERM, wait this long for open connections (default 10000)',
     )
-    .action(async (opts: ProxyCommandOptions) => setExit(await runProxy(opts, io)));
+    .action(async (opts: ProxyCommandOptions) =>
+      setExit(await (await import('./commands/proxy.js')).runProxy(opts, io)),
+    );
 
   policyOptions(program.command('run'))
     .description(
@@ -166,7 +169,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .default('error'),
     )
     .action(async (command: string[], opts: RunCommandOptions) =>
-      setExit(await runRun(command, opts, io)),
+      setExit(await (await import('./commands/run.js')).runRun(command, opts, io)),
     );
 
   program
@@ -176,12 +179,14 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('print the CA certificate (PEM) for clients to trust; creates the CA if absent')
     .option('--state-dir <dir>', 'where the CA lives (default ~/.local/state/egress)')
     .option('--workspace <name>', 'whose CA (one per workspace)', 'default')
-    .action(async (opts: CaExportOptions) => setExit(await runCaExport(opts, io)));
+    .action(async (opts: CaExportOptions) =>
+      setExit(await (await import('./commands/ca.js')).runCaExport(opts, io)),
+    );
 
   program
     .command('schema')
     .description('print the JSON Schema of the native policy format (for editors)')
-    .action(() => setExit(runSchema(io)));
+    .action(async () => setExit((await import('./commands/schema.js')).runSchema(io)));
 
   return program;
 }
@@ -216,7 +221,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     if (err instanceof PolicyError) {
       for (const d of err.diagnostics) io.err(formatDiagnostic(d) + '\n');
-      const hint = formatHint(err, policyArgs);
+      const hint = (await import('./load-policy.js')).formatHint(err, policyArgs);
       if (hint) io.err(`egress: ${hint}\n`);
       return EXIT_INVALID;
     }

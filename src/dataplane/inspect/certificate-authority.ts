@@ -8,8 +8,7 @@
  * a fresh key per host would cost more than the certificate itself and buys nothing, because
  * whoever can read this process's memory can read the CA key too.
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import {
   chmodSync,
@@ -25,7 +24,16 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 
-x509.cryptoProvider.set(webcrypto as never);
+/**
+ * @peculiar/x509 (with reflect-metadata) takes hundreds of milliseconds to load and only inspect
+ * mode needs it, so it is loaded on first use; every command starts faster.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as never);
+  return x509;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -64,6 +72,7 @@ function randomSerial(): string {
 }
 
 async function generateCa(workspace: string): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509();
   const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -113,11 +122,12 @@ function writeCa(dir: string, parent: string, pair: { certPem: string; keyPem: s
 
 export class CertificateAuthority {
   private constructor(
-    readonly certificate: x509.X509Certificate,
+    private readonly x509: typeof X509,
+    readonly certificate: X509.X509Certificate,
     private readonly signingKey: CryptoKey,
-    private readonly leafKeys: { publicKey: x509.PublicKey; keyPem: string },
-    private readonly authorityKeyId: x509.AuthorityKeyIdentifierExtension,
-    private readonly subjectKeyId: x509.SubjectKeyIdentifierExtension,
+    private readonly leafKeys: { publicKey: X509.PublicKey; keyPem: string },
+    private readonly authorityKeyId: X509.AuthorityKeyIdentifierExtension,
+    private readonly subjectKeyId: X509.SubjectKeyIdentifierExtension,
     /** Where the CA lives on disk. */
     readonly directory: string,
   ) {}
@@ -127,6 +137,7 @@ export class CertificateAuthority {
     const parent = join(stateDir, 'ca');
     const dir = join(parent, workspaceDirName(workspace));
     if (!existsSync(join(dir, 'ca.key'))) writeCa(dir, parent, await generateCa(workspace));
+    const x509 = await loadX509();
     const certPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
     const keyPem = readFileSync(join(dir, 'ca.key'), 'utf8');
     const certificate = new x509.X509Certificate(certPem);
@@ -142,6 +153,7 @@ export class CertificateAuthority {
     const leafSpki = await webcrypto.subtle.exportKey('spki', leaf.publicKey);
     const leafPkcs8 = await webcrypto.subtle.exportKey('pkcs8', leaf.privateKey);
     return new CertificateAuthority(
+      x509,
       certificate,
       signingKey,
       {
@@ -161,6 +173,7 @@ export class CertificateAuthority {
 
   /** A server certificate for one host name or IP literal, signed by this CA. */
   async issue(name: string, now = Date.now()): Promise<IssuedLeaf> {
+    const x509 = this.x509;
     const ip = isIP(name) !== 0;
     const notAfter = new Date(now + LEAF_VALIDITY_MS);
     const cert = await x509.X509CertificateGenerator.create({
