@@ -138,7 +138,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await (await import('./commands/proxy.js')).runProxy(opts, io)),
     );
 
-  policyOptions(program.command('run'))
+  policyOptions(program.command('run'), false)
     .description(
       'run a command in a sandbox whose only way out is the policy (Linux namespaces; see docs/sandbox.md)',
     )
@@ -162,6 +162,21 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'DNS resolver to forward allowed names to (repeatable; default: /etc/resolv.conf)',
       collect,
       [],
+    )
+    .option(
+      '--learn <out.yaml>',
+      'run in monitor mode and write a policy allowing what the command reached',
+    )
+    .option(
+      '--publish <[ip:]hostPort:port[/udp]>',
+      "forward the host's port into the sandbox (repeatable; only what the policy's ingress allows)",
+      collect,
+      [],
+    )
+    .option('--proxy <url>', 'use this running egress proxy instead of starting one')
+    .option(
+      '--dns <host:port>',
+      "with --proxy: the running proxy's DNS (egress proxy --dns-listen)",
     )
     .addOption(
       new Option('--log-level <level>', 'application log level (JSON on stderr)')

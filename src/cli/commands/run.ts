@@ -21,9 +21,17 @@ import { sandboxEnv, type TrustFiles } from '../../dataplane/sandbox/sandbox-env
 import { SandboxError, SandboxSession } from '../../dataplane/sandbox/sandbox-session.js';
 import { DenialCollector, renderSummary } from '../../dataplane/sandbox/summary.js';
 import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
+import {
+  Learner,
+  learnReport,
+  renderLearned,
+  writeLearned,
+} from '../../dataplane/sandbox/learner.js';
+import { findHostRegistries } from '../../dataplane/host-registries.js';
+import { emptyPolicy, type Policy } from '../../policy/model.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+import { loadPolicyFromOptions, type LoadedPolicy, type PolicyOptions } from '../load-policy.js';
 
 export interface RunCommandOptions extends PolicyOptions {
   resolve?: string[];
@@ -34,6 +42,21 @@ export interface RunCommandOptions extends PolicyOptions {
   upstreamCa?: string[];
   dnsUpstream?: string[];
   logLevel?: LogLevel;
+  /** Write the policy learned from what the command reached here (runs in monitor mode). */
+  learn?: string;
+}
+
+/** The policy the run enforces; with --learn, the given one (or deny-all) in monitor mode. */
+function policyForRun(options: RunCommandOptions): LoadedPolicy & { learnBase?: Policy } {
+  if (!options.learn) return loadPolicyFromOptions(options);
+  if (options.policy) {
+    const loaded = loadPolicyFromOptions(options);
+    return { ...loaded, policy: { ...loaded.policy, mode: 'monitor' }, learnBase: loaded.policy };
+  }
+  const registries =
+    options.hostRegistries === false ? { byEcosystem: {}, all: [] } : findHostRegistries();
+  const policy = emptyPolicy('learned', 'monitor');
+  return { policy, warnings: [], registries, extras: registries.byEcosystem };
 }
 
 function parseFlags(options: RunCommandOptions) {
@@ -78,7 +101,7 @@ export async function runRun(
   const files = new RunFiles();
   const cleanups: Array<() => Promise<void> | void> = [() => files.remove()];
   try {
-    const loaded = loadPolicyFromOptions(options);
+    const loaded = policyForRun(options);
     const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
     const workspace = options.workspace ?? 'default';
     const sessionId = uuidv7(Date.now());
@@ -122,6 +145,7 @@ export async function runRun(
     const entrances = new SandboxEntrances({ proxy, policies, upstreams, pins, bus, log });
     cleanups.unshift(() => entrances.close());
     const collector = new DenialCollector(bus);
+    const learner = options.learn ? new Learner(bus, (line) => io.err(line)) : null;
 
     session.mark('proxy-ready');
     const result = await session.run(
@@ -149,7 +173,18 @@ export async function runRun(
     collector.close();
     if (process.env.EGRESS_RUN_TIMING === '1')
       io.err(`egress: timings (ms since start) ${JSON.stringify(session.timings)}\n`);
-    if (!options.quiet) io.err(renderSummary(collector.all, loaded.policy.name));
+    if (learner && options.learn) {
+      learner.close();
+      const file = resolve(options.learn);
+      const output = renderLearned(learner.observations, {
+        ...(loaded.learnBase ? { base: loaded.learnBase } : {}),
+        command,
+        extras: loaded.extras,
+        file: options.learn,
+      });
+      writeLearned(file, output);
+      io.err(learnReport(output.learned, options.learn));
+    } else if (!options.quiet) io.err(renderSummary(collector.all, loaded.policy.name));
     return result.code;
   } catch (err) {
     session.abort();
