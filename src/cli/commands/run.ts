@@ -20,6 +20,12 @@ import { hiddenPaths, RunFiles } from '../../dataplane/sandbox/run-files.js';
 import { sandboxEnv, type TrustFiles } from '../../dataplane/sandbox/sandbox-env.js';
 import { SandboxError, SandboxSession } from '../../dataplane/sandbox/sandbox-session.js';
 import { DenialCollector, renderSummary } from '../../dataplane/sandbox/summary.js';
+import {
+  checkPublish,
+  listenPublished,
+  parsePublish,
+  type PublishSpec,
+} from '../../dataplane/sandbox/publish.js';
 import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
 import {
   Learner,
@@ -44,6 +50,9 @@ export interface RunCommandOptions extends PolicyOptions {
   logLevel?: LogLevel;
   /** Write the policy learned from what the command reached here (runs in monitor mode). */
   learn?: string;
+  publish?: string[];
+  proxy?: string;
+  dns?: string;
 }
 
 /** The policy the run enforces; with --learn, the given one (or deny-all) in monitor mode. */
@@ -81,7 +90,13 @@ function parseFlags(options: RunCommandOptions) {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { pins, upstreams };
+  let publish: PublishSpec[];
+  try {
+    publish = (options.publish ?? []).map(parsePublish);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { pins, upstreams, publish };
 }
 
 export async function runRun(
@@ -90,7 +105,7 @@ export async function runRun(
   io: Io,
 ): Promise<number> {
   if (command.length === 0) throw new UsageError('give the command to run after --');
-  const { pins, upstreams } = parseFlags(options);
+  const { pins, upstreams, publish } = parseFlags(options);
   let session: SandboxSession;
   try {
     // First: the bridge's start-up overlaps with everything below.
@@ -102,6 +117,23 @@ export async function runRun(
   const cleanups: Array<() => Promise<void> | void> = [() => files.remove()];
   try {
     const loaded = policyForRun(options);
+    try {
+      for (const warning of checkPublish(
+        publish,
+        loaded.policy.ingress,
+        loaded.policy.mode,
+        loaded.policy.name,
+      ))
+        io.err(`egress: ${warning}\n`);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const published = await Promise.all(
+      publish.map(async (spec) => ({ port: spec.port, server: await listenPublished(spec) })),
+    ).catch((err: Error) => {
+      throw new RuntimeFailure(err.message);
+    });
+    cleanups.push(() => published.forEach((p) => p.server.close()));
     const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
     const workspace = options.workspace ?? 'default';
     const sessionId = uuidv7(Date.now());
@@ -168,6 +200,7 @@ export async function runRun(
         client,
         compiled: () => policies.compiled,
         warn: (text) => io.err(`egress: ${text}\n`),
+        published,
       },
     );
     collector.close();

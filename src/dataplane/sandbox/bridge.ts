@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { readDroppedUdp, setUpNamespace } from './netns-setup.js';
 import { newDrops } from './udp-drops.js';
 import {
@@ -112,6 +112,30 @@ class Bridge {
       this.poller = setInterval(() => void this.pollUdp(), this.config.udpPollSeconds * 1000);
   }
 
+  /** --publish: connections to the host's listener go to `port` on the sandbox's loopback. */
+  publish(server: Server, port: number): void {
+    server.on('connection', (inbound: Socket) => {
+      inbound.on('error', () => inbound.destroy());
+      const attempt = (hosts: string[]): void => {
+        const inner = connect({ host: hosts[0]!, port });
+        inner.once('error', () => {
+          if (hosts.length > 1) attempt(hosts.slice(1));
+          else inbound.destroy();
+        });
+        inner.once('connect', () => {
+          inner.removeAllListeners('error');
+          inner.on('error', () => inner.destroy());
+          inbound.once('close', () => inner.destroy());
+          inner.once('close', () => inbound.destroy());
+          inbound.pipe(inner).pipe(inbound);
+          inbound.resume();
+        });
+      };
+      // A server may listen on IPv4 or IPv6 loopback only.
+      attempt(['127.0.0.1', '::1']);
+    });
+  }
+
   signal(name: NodeJS.Signals): void {
     try {
       this.child?.kill(name);
@@ -160,7 +184,7 @@ function main(): void {
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
   let bridge: Bridge | null = null;
   process.on('disconnect', () => (bridge ? bridge.abandon() : process.exit(1)));
-  process.on('message', (message: ToBridge) => {
+  process.on('message', (message: ToBridge, handle: unknown) => {
     if (message.type === 'config') {
       bridge = new Bridge(message);
       bridge.prepare().catch((err: unknown) => {
@@ -170,6 +194,7 @@ function main(): void {
       });
     } else if (message.type === 'start') bridge?.start();
     else if (message.type === 'signal') bridge?.signal(message.signal);
+    else if (message.type === 'publish') bridge?.publish(handle as Server, message.port);
   });
 }
 

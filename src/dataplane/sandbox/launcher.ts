@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { BridgeConfig, FromBridge, ToBridge } from './protocol.js';
 
@@ -81,6 +82,14 @@ export class BridgeProcess {
 
   send(message: ToBridge | BridgeConfig): void {
     if (this.child.connected) this.child.send(message, (err) => void err);
+  }
+
+  /** Sends a message with a socket handle; resolves once it is handed over. */
+  sendHandle(message: ToBridge, handle: Server): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected) return reject(new Error('the sandbox bridge has gone'));
+      this.child.send(message, handle, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   /** Last resort (this process is failing): the bridge's exit tears the namespaces down. */

@@ -62,7 +62,16 @@ export interface BridgeSignal {
   signal: NodeJS.Signals;
 }
 
-export type ToBridge = BridgeConfig | BridgeStart | BridgeSignal;
+/**
+ * outer → bridge: a listening socket on the host (sent as the message's handle); connections
+ * to it are relayed to `port` on the sandbox's loopback (--publish).
+ */
+export interface BridgePublish {
+  type: 'publish';
+  port: number;
+}
+
+export type ToBridge = BridgeConfig | BridgeStart | BridgeSignal | BridgePublish;
 
 export type ListenerRole =
   | { role: 'proxy' }

@@ -7,6 +7,7 @@
  * Seams for later work: `onUdpDropped` sees every dropped destination (a UDP relay for Fly
  * allow rules would sit in front of it); `collector` events feed `--learn`.
  */
+import type { Server } from 'node:net';
 import { constants } from 'node:os';
 import type { CompiledPolicy } from '../../policy/index.js';
 import { decide } from '../../policy/index.js';
@@ -28,6 +29,8 @@ export interface SessionWiring {
   compiled: () => CompiledPolicy;
   /** One line per setup warning (stderr). */
   warn: (text: string) => void;
+  /** Host listeners for --publish, handed to the bridge (which relays into the sandbox). */
+  published?: Array<{ port: number; server: Server }>;
 }
 
 export interface SessionResult {
@@ -72,6 +75,10 @@ export class SandboxSession {
     this.mark('bridge-ready');
     for (const warning of ready.warnings) wiring.warn(warning);
     await wiring.entrances.start();
+    for (const { port, server } of wiring.published ?? []) {
+      await this.bridge.sendHandle({ type: 'publish', port }, server);
+      server.close(); // the bridge accepts on its copy now
+    }
     this.mark('command-start');
     const stopForwarding = forwardSignals((signal) => this.bridge.send({ type: 'signal', signal }));
     this.bridge.send({ type: 'start' });
