@@ -26,6 +26,8 @@ import {
   parsePublish,
   type PublishSpec,
 } from '../../dataplane/sandbox/publish.js';
+import { planUdpRelays } from '../../dataplane/sandbox/udp-relay-plan.js';
+import { UdpRelays } from '../../dataplane/sandbox/udp-relay.js';
 import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
 import {
   Learner,
@@ -164,17 +166,36 @@ export async function runRun(
       extra: { command, policyName: loaded.policy.name },
     });
 
+    const resolver = new SystemResolver({ pins });
     const proxy = new EgressProxy({
       host: '127.0.0.1',
       port: 0,
       policies,
-      resolver: new SystemResolver({ pins }),
+      resolver,
       bus,
       log,
       inspect: { stateDir, upstreamCa: options.upstreamCa ?? [] },
     });
     cleanups.unshift(() => proxy.close());
-    const entrances = new SandboxEntrances({ proxy, policies, upstreams, pins, bus, log });
+    const relayPlan = await planUdpRelays(loaded.policy, compiled, (name) =>
+      resolver.resolve(name),
+    );
+    for (const warning of relayPlan.warnings) io.err(`egress: ${warning}\n`);
+    const udpRelays = new UdpRelays({
+      targets: relayPlan.targets,
+      compiled: () => policies.compiled,
+      bus,
+      client,
+    });
+    const entrances = new SandboxEntrances({
+      proxy,
+      policies,
+      upstreams,
+      pins,
+      bus,
+      log,
+      udpRelays,
+    });
     cleanups.unshift(() => entrances.close());
     const collector = new DenialCollector(bus);
     const learner = options.learn ? new Learner(bus, (line) => io.err(line)) : null;
@@ -191,6 +212,7 @@ export async function runRun(
           ...(auditPath ? { auditLog: auditPath } : {}),
         }),
         udpPollSeconds: 5,
+        udpRelays: relayPlan.targets,
         uid: process.getuid?.() ?? 0,
         gid: process.getgid?.() ?? 0,
       },

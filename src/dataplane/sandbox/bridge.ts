@@ -46,11 +46,11 @@ function listenTcp(host: string, port: number): Promise<Server> {
  * redirect rewrote queries to, or conntrack cannot map them back for a program that asked
  * another server (`dig @8.8.8.8`), and it drops them.
  */
-function bindUdp(port: number): Promise<UdpSocket> {
-  const socket = createSocket({ type: 'udp4' });
+function bindUdp(port: number, address = '127.0.0.1'): Promise<UdpSocket> {
+  const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(port, '127.0.0.1', () => resolve(socket));
+    socket.bind(port, address, () => resolve(socket));
   });
 }
 
@@ -84,6 +84,11 @@ class Bridge {
     const udp = await bindUdp(p.dns);
     this.own.push(udp);
     await send({ type: 'listener', role: 'dns-udp' }, udp);
+    for (const [index, relay] of this.config.udpRelays.entries()) {
+      const socket = await bindUdp(relay.relayPort, relay.family === 6 ? '::1' : '127.0.0.1');
+      this.own.push(socket);
+      await send({ type: 'listener', role: 'udp-relay', index }, socket);
+    }
     await send({ type: 'ready', warnings: setup.warnings, redirect: setup.redirect });
   }
 

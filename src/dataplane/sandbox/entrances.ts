@@ -15,6 +15,7 @@ import { DnsCache } from '../dns/dns-cache.js';
 import { DnsForwarder, type Upstream } from '../dns/dns-forwarder.js';
 import { PolicyDnsServer } from '../dns/dns-server.js';
 import type { ListenerRole } from './protocol.js';
+import type { UdpRelays } from './udp-relay.js';
 
 export interface SandboxEntrancesOptions {
   proxy: EgressProxy;
@@ -23,6 +24,8 @@ export interface SandboxEntrancesOptions {
   pins: ReadonlyMap<string, readonly string[]>;
   bus: EventBus;
   log: Logger;
+  /** Relays for UDP the policy allows (their sockets are handed over like the listeners). */
+  udpRelays?: UdpRelays;
 }
 
 export class SandboxEntrances {
@@ -36,7 +39,8 @@ export class SandboxEntrances {
 
   /** Takes one listener the bridge handed over. */
   adopt(role: ListenerRole, handle: unknown): void {
-    if (role.role === 'dns-udp') this.dnsUdp = handle as UdpSocket;
+    if (role.role === 'udp-relay') this.options.udpRelays?.adopt(role.index, handle as UdpSocket);
+    else if (role.role === 'dns-udp') this.dnsUdp = handle as UdpSocket;
     else if (role.role === 'dns-tcp') this.dnsTcp = handle as Server;
     else {
       const server = handle as Server & { allowHalfOpen: boolean; noDelay: boolean };
@@ -73,6 +77,7 @@ export class SandboxEntrances {
   async close(): Promise<void> {
     for (const server of this.servers) server.close();
     for (const socket of this.sockets) socket.destroy();
+    this.options.udpRelays?.close();
     await this.dns?.close();
   }
 

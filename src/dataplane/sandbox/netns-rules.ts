@@ -15,7 +15,12 @@
  * - Other UDP, and everything that is neither TCP nor UDP (ICMP), is dropped; UDP destinations
  *   are recorded with packet counts in sets that the bridge reads back (udp.dropped events).
  */
-import { INNER_PORTS, SANDBOX_SOURCE_V4, SANDBOX_SOURCE_V6 } from './protocol.js';
+import {
+  INNER_PORTS,
+  SANDBOX_SOURCE_V4,
+  SANDBOX_SOURCE_V6,
+  type UdpRelayTarget,
+} from './protocol.js';
 
 export const NFT_TABLE = 'egress';
 export const UDP_SETS = { v4: 'udp4', v6: 'udp6' } as const;
@@ -31,15 +36,28 @@ export function ipBatch(ipv6: boolean): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * UDP the policy allows goes to its relay socket. These come before the loopback exception: a
+ * rule naming a loopback address means the host's (the test servers), like every policy entry.
+ */
+function relayRules(relays: readonly UdpRelayTarget[]): string {
+  return relays
+    .map(
+      (r) =>
+        `    ${r.family === 4 ? 'ip' : 'ip6'} daddr ${r.ip} udp dport ${r.port} redirect to :${r.relayPort}\n`,
+    )
+    .join('');
+}
+
 /** The nftables ruleset (one `inet` table for IPv4 and IPv6). */
-export function nftRuleset(): string {
+export function nftRuleset(relays: readonly UdpRelayTarget[] = []): string {
   const p = INNER_PORTS;
   return `table inet ${NFT_TABLE} {
   set ${UDP_SETS.v4} { type ipv4_addr . inet_service; size 65536; flags dynamic; counter; }
   set ${UDP_SETS.v6} { type ipv6_addr . inet_service; size 65536; flags dynamic; counter; }
   chain out_nat {
     type nat hook output priority -100; policy accept;
-    ip daddr 127.0.0.0/8 return
+${relayRules(relays)}    ip daddr 127.0.0.0/8 return
     ip6 daddr ::1 return
     meta l4proto { tcp, udp } th dport 53 redirect to :${p.dns}
     tcp dport 80 redirect to :${p.transparent80}

@@ -38,8 +38,11 @@ function tool(file: string, args: string[], input = ''): Promise<ToolResult> {
   });
 }
 
-async function installRedirects(ipv6: boolean): Promise<{ redirect: boolean; warning?: string }> {
-  const nft = await tool('nft', ['-f', '-'], nftRuleset());
+async function installRedirects(
+  ipv6: boolean,
+  config: BridgeConfig,
+): Promise<{ redirect: boolean; warning?: string }> {
+  const nft = await tool('nft', ['-f', '-'], nftRuleset(config.udpRelays));
   if (nft.ok) return { redirect: true };
   const v4 = await tool('iptables-restore', [], iptablesRuleset(4));
   if (v4.ok) {
@@ -89,7 +92,7 @@ export async function setUpNamespace(config: BridgeConfig): Promise<NamespaceSet
   const ipv6 = existsSync('/proc/sys/net/ipv6/conf/lo');
   const [ip, redirects, mountWarnings] = await Promise.all([
     tool('ip', ['-force', '-batch', '-'], ipBatch(ipv6)),
-    installRedirects(ipv6),
+    installRedirects(ipv6, config),
     mountAll(config),
   ]);
   if (ip.missing)

@@ -35,6 +35,15 @@ export interface HiddenPath {
   optional?: boolean;
 }
 
+/** A UDP destination the policy allows, relayed through its own port inside the sandbox. */
+export interface UdpRelayTarget {
+  ip: string;
+  port: number;
+  family: 4 | 6;
+  /** Port on the sandbox's loopback that nftables redirects this destination to. */
+  relayPort: number;
+}
+
 /** outer → bridge, first message: everything the bridge needs. */
 export interface BridgeConfig {
   type: 'config';
@@ -49,6 +58,8 @@ export interface BridgeConfig {
   hide: HiddenPath[];
   /** Seconds between reads of the dropped-UDP set while the command runs (0 = only at exit). */
   udpPollSeconds: number;
+  /** UDP destinations to redirect to relay sockets (handed over like the listeners). */
+  udpRelays: UdpRelayTarget[];
 }
 
 /** outer → bridge: the handed-over listeners are adopted; run the command. */
@@ -77,7 +88,8 @@ export type ListenerRole =
   | { role: 'proxy' }
   | { role: 'transparent'; originalPort?: number }
   | { role: 'dns-udp' }
-  | { role: 'dns-tcp' };
+  | { role: 'dns-tcp' }
+  | { role: 'udp-relay'; index: number };
 
 /** One dropped UDP destination: what nftables recorded (address, port, packets). */
 export interface DroppedUdp {
