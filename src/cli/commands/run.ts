@@ -28,6 +28,11 @@ import {
 } from '../../dataplane/sandbox/publish.js';
 import { planUdpRelays } from '../../dataplane/sandbox/udp-relay-plan.js';
 import { UdpRelays } from '../../dataplane/sandbox/udp-relay.js';
+import {
+  parseProxyUrl,
+  RemoteProxy,
+  type RemoteProxyAddress,
+} from '../../dataplane/sandbox/remote-proxy.js';
 import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
 import {
   Learner,
@@ -59,6 +64,15 @@ export interface RunCommandOptions extends PolicyOptions {
 
 /** The policy the run enforces; with --learn, the given one (or deny-all) in monitor mode. */
 function policyForRun(options: RunCommandOptions): LoadedPolicy & { learnBase?: Policy } {
+  if (options.proxy && !options.policy) {
+    if (!options.dns)
+      throw new UsageError(
+        "with --proxy, give --policy FILE (the sandbox's DNS answers by it) or --dns HOST:PORT (the running proxy's DNS, egress proxy --dns-listen)",
+      );
+    // The running proxy's DNS decides every name; this side only passes questions on.
+    const policy = { ...emptyPolicy('running proxy', 'restrict'), default: 'allow' as const };
+    return { policy, warnings: [], registries: { byEcosystem: {}, all: [] }, extras: {} };
+  }
   if (!options.learn) return loadPolicyFromOptions(options);
   if (options.policy) {
     const loaded = loadPolicyFromOptions(options);
@@ -98,7 +112,25 @@ function parseFlags(options: RunCommandOptions) {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  return { pins, upstreams, publish };
+  let remote: RemoteProxyAddress | null = null;
+  if (options.proxy) {
+    if (options.learn)
+      throw new UsageError('--learn needs the proxy egress run starts itself: drop --proxy');
+    try {
+      remote = parseProxyUrl(options.proxy);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  if (options.dns) {
+    if (!remote) throw new UsageError("--dns goes with --proxy (the running proxy's DNS)");
+    try {
+      upstreams = upstreamsFor({ listen: { host: '', port: 0 }, upstreams: [options.dns] });
+    } catch (err) {
+      throw new UsageError(`--dns: ${(err as Error).message}`);
+    }
+  }
+  return { pins, upstreams, publish, remote };
 }
 
 export async function runRun(
@@ -107,7 +139,7 @@ export async function runRun(
   io: Io,
 ): Promise<number> {
   if (command.length === 0) throw new UsageError('give the command to run after --');
-  const { pins, upstreams, publish } = parseFlags(options);
+  const { pins, upstreams, publish, remote } = parseFlags(options);
   let session: SandboxSession;
   try {
     // First: the bridge's start-up overlaps with everything below.
@@ -145,7 +177,11 @@ export async function runRun(
 
     const stateDir = options.stateDir ?? files.sessionStateDir;
     let trust: TrustFiles | null = null;
-    if (loaded.policy.mode === 'inspect') {
+    if (loaded.policy.mode === 'inspect' && remote)
+      io.err(
+        'egress: inspect mode with --proxy: the running proxy signs with its own CA; trust it in the command (egress ca export)\n',
+      );
+    else if (loaded.policy.mode === 'inspect') {
       const ca = await CertificateAuthority.open(stateDir, workspace);
       trust = writeTrustFiles(files.dir, ca.certificatePem);
     }
@@ -167,16 +203,18 @@ export async function runRun(
     });
 
     const resolver = new SystemResolver({ pins });
-    const proxy = new EgressProxy({
-      host: '127.0.0.1',
-      port: 0,
-      policies,
-      resolver,
-      bus,
-      log,
-      inspect: { stateDir, upstreamCa: options.upstreamCa ?? [] },
-    });
-    cleanups.unshift(() => proxy.close());
+    const proxy = remote
+      ? undefined
+      : new EgressProxy({
+          host: '127.0.0.1',
+          port: 0,
+          policies,
+          resolver,
+          bus,
+          log,
+          inspect: { stateDir, upstreamCa: options.upstreamCa ?? [] },
+        });
+    cleanups.unshift(() => proxy?.close());
     const relayPlan = await planUdpRelays(loaded.policy, compiled, (name) =>
       resolver.resolve(name),
     );
@@ -188,7 +226,8 @@ export async function runRun(
       client,
     });
     const entrances = new SandboxEntrances({
-      proxy,
+      ...(proxy ? { proxy } : {}),
+      ...(remote ? { remote: new RemoteProxy(remote) } : {}),
       policies,
       upstreams,
       pins,
@@ -204,7 +243,7 @@ export async function runRun(
     const result = await session.run(
       {
         command,
-        env: sandboxEnv(process.env, trust),
+        env: sandboxEnv(process.env, trust, remote?.auth),
         cwd: process.cwd(),
         resolvConf: files.writeResolvConf(),
         hide: hiddenPaths({

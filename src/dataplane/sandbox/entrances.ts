@@ -16,9 +16,12 @@ import { DnsForwarder, type Upstream } from '../dns/dns-forwarder.js';
 import { PolicyDnsServer } from '../dns/dns-server.js';
 import type { ListenerRole } from './protocol.js';
 import type { UdpRelays } from './udp-relay.js';
+import type { RemoteProxy } from './remote-proxy.js';
 
 export interface SandboxEntrancesOptions {
-  proxy: EgressProxy;
+  /** The proxy started for this run; or `remote`, a running `egress proxy` (--proxy). */
+  proxy?: EgressProxy;
+  remote?: RemoteProxy;
   policies: PolicyProvider;
   upstreams: Upstream[];
   pins: ReadonlyMap<string, readonly string[]>;
@@ -48,9 +51,13 @@ export class SandboxEntrances {
       server.allowHalfOpen = true;
       server.noDelay = true;
       this.servers.push(server);
-      const serve =
-        role.role === 'proxy'
-          ? (socket: Socket) => this.options.proxy.serve(socket)
+      const { proxy, remote } = this.options;
+      const serve = remote
+        ? role.role === 'proxy'
+          ? (socket: Socket) => remote.serve(socket)
+          : (socket: Socket) => void remote.transparent(socket, role.originalPort)
+        : role.role === 'proxy'
+          ? (socket: Socket) => proxy!.serve(socket)
           : (socket: Socket) => this.transparent(socket, role.originalPort);
       server.on('connection', serve);
     }
@@ -78,11 +85,12 @@ export class SandboxEntrances {
     for (const server of this.servers) server.close();
     for (const socket of this.sockets) socket.destroy();
     this.options.udpRelays?.close();
+    this.options.remote?.close();
     await this.dns?.close();
   }
 
   private transparent(socket: Socket, originalPort: number | undefined): void {
-    const ctx = this.options.proxy.context;
+    const ctx = this.options.proxy!.context;
     if (this.sockets.size >= ctx.limits.maxConnections) {
       socket.destroy();
       return;

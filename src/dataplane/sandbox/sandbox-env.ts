@@ -27,15 +27,22 @@ export interface TrustFiles {
   bundle: string;
 }
 
+/**
+ * `credentials` (`user:password`, from `--proxy URL`) go into the proxy variables: the
+ * sandbox's proxy port passes them through to the running proxy, which identifies by them.
+ */
 export function sandboxEnv(
   base: NodeJS.ProcessEnv,
   trust: TrustFiles | null,
+  credentials?: string,
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  const auth = credentials ? `${credentials.split(':').map(encodeURIComponent).join(':')}@` : '';
+  const withAuth = (url: string) => url.replace('://', `://${auth}`);
   for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'])
-    env[name] = PROXY_URL;
-  env.ALL_PROXY = env.all_proxy = SOCKS_URL;
+    env[name] = withAuth(PROXY_URL);
+  env.ALL_PROXY = env.all_proxy = withAuth(SOCKS_URL);
   env.NO_PROXY = env.no_proxy = NO_PROXY;
   if (trust) {
     env.NODE_EXTRA_CA_CERTS = trust.caCert;
