@@ -9,6 +9,7 @@ import { formatDiagnostic, PolicyError } from '../policy/source/diagnostics.js';
 import type { CaExportOptions } from './commands/ca.js';
 import type { ProxyCommandOptions } from './commands/proxy.js';
 import type { RunCommandOptions } from './commands/run.js';
+import type { SpawnedBridge } from '../dataplane/sandbox/launcher.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
 import type { PolicyOptions } from './load-policy.js';
@@ -37,7 +38,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function buildProgram(io: Io, setExit: (code: number) => void): Command {
+function buildProgram(io: Io, setExit: (code: number) => void, early: EarlyStart): Command {
   const program = new Command('egress')
     .description(
       'Control and record the outbound network traffic of workspaces, CI jobs, sandboxes and AI agents.',
@@ -184,7 +185,7 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .default('error'),
     )
     .action(async (command: string[], opts: RunCommandOptions) =>
-      setExit(await (await import('./commands/run.js')).runRun(command, opts, io)),
+      setExit(await (await import('./commands/run.js')).runRun(command, opts, io, early.bridge)),
     );
 
   program
@@ -206,9 +207,18 @@ function buildProgram(io: Io, setExit: (code: number) => void): Command {
   return program;
 }
 
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+/** Work bin/egress started before loading the CLI (the sandbox bridge for `run`). */
+export interface EarlyStart {
+  bridge?: SpawnedBridge;
+}
+
+export async function main(
+  argv: string[],
+  io: Io = processIo,
+  early: EarlyStart = {},
+): Promise<number> {
   let code = EXIT_OK;
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, (c) => (code = c), early);
   let policyArgs: PolicyOptions = {};
   program.hook('preAction', (_this, action) => {
     policyArgs = action.opts() as PolicyOptions;

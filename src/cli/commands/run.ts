@@ -33,6 +33,7 @@ import {
   RemoteProxy,
   type RemoteProxyAddress,
 } from '../../dataplane/sandbox/remote-proxy.js';
+import type { SpawnedBridge } from '../../dataplane/sandbox/launcher.js';
 import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
 import {
   Learner,
@@ -137,13 +138,14 @@ export async function runRun(
   command: string[],
   options: RunCommandOptions,
   io: Io,
+  early?: SpawnedBridge,
 ): Promise<number> {
   if (command.length === 0) throw new UsageError('give the command to run after --');
   const { pins, upstreams, publish, remote } = parseFlags(options);
   let session: SandboxSession;
   try {
     // First: the bridge's start-up overlaps with everything below.
-    session = new SandboxSession();
+    session = new SandboxSession(early);
   } catch (err) {
     throw new RuntimeFailure((err as Error).message);
   }

@@ -52,32 +52,59 @@ export function unshareArgs(bridgeEntry = BRIDGE_ENTRY): string[] {
   ];
 }
 
+/** The spawned unshare + bridge, before anyone listens to it (bin/egress may start it early). */
+export interface SpawnedBridge {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Why unshare itself could not be started, once known. */
+  spawnError(): string | null;
+}
+
+/**
+ * Spawns unshare with the bridge. bin/egress calls this before loading the CLI when the
+ * command is `run`, so the bridge's node start-up overlaps with loading the CLI's modules.
+ */
+export function spawnBridge(entry = BRIDGE_ENTRY): SpawnedBridge {
+  const child = spawn('unshare', unshareArgs(entry), {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    // The bridge must not inherit NODE_OPTIONS meant for the command (--require hooks...).
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  let spawnError: string | null = null;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      spawnError =
+        err.code === 'ENOENT'
+          ? 'the unshare command (util-linux) is not installed'
+          : `cannot start unshare: ${err.message}`;
+      resolve({ code: 127, signal: null });
+    });
+    // 'close' comes after the IPC channel has delivered everything (unlike 'exit').
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  child.on('error', () => {});
+  return { child, exited, spawnError: () => spawnError };
+}
+
 /** The bridge process as seen from outside: messages in, messages out, exit. */
 export class BridgeProcess {
   private readonly child: ChildProcess;
-  /** Why unshare itself could not be started, if it could not. */
-  spawnError: string | null = null;
+  private readonly spawned: SpawnedBridge;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(onMessage: (message: FromBridge, handle: unknown) => void) {
-    this.child = spawn('unshare', unshareArgs(), {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-      // The bridge must not inherit NODE_OPTIONS meant for the command (--require hooks...).
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.once('error', (err: NodeJS.ErrnoException) => {
-        this.spawnError =
-          err.code === 'ENOENT'
-            ? 'the unshare command (util-linux) is not installed'
-            : `cannot start unshare: ${err.message}`;
-        resolve({ code: 127, signal: null });
-      });
-      // 'close' comes after the IPC channel has delivered everything (unlike 'exit').
-      this.child.once('close', (code, signal) => resolve({ code, signal }));
-    });
+  constructor(
+    onMessage: (message: FromBridge, handle: unknown) => void,
+    spawned: SpawnedBridge = spawnBridge(),
+  ) {
+    this.spawned = spawned;
+    this.child = spawned.child;
+    this.exited = spawned.exited;
     this.child.on('message', (message: FromBridge, handle: unknown) => onMessage(message, handle));
-    this.child.on('error', () => {});
+  }
+
+  /** Why unshare itself could not be started, if it could not. */
+  get spawnError(): string | null {
+    return this.spawned.spawnError();
   }
 
   send(message: ToBridge | BridgeConfig): void {

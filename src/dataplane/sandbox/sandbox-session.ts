@@ -13,7 +13,12 @@ import type { CompiledPolicy } from '../../policy/index.js';
 import { decide } from '../../policy/index.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ClientContext } from '../events/event.js';
-import { BridgeProcess, userNamespaceBlocker, USERNS_HINT } from './launcher.js';
+import {
+  BridgeProcess,
+  userNamespaceBlocker,
+  USERNS_HINT,
+  type SpawnedBridge,
+} from './launcher.js';
 import type { SandboxEntrances } from './entrances.js';
 import type { BridgeConfig, BridgeExit, DroppedUdp, FromBridge } from './protocol.js';
 import { forwardSignals, signalExitCode } from './signals.js';
@@ -49,11 +54,15 @@ export class SandboxSession {
   /** Milliseconds since this process started, per phase (EGRESS_RUN_TIMING=1 prints them). */
   readonly timings: Record<string, number> = {};
 
-  constructor() {
+  /** `early`: the bridge bin/egress spawned before loading the CLI (else spawned here). */
+  constructor(early?: SpawnedBridge) {
     const blocker = userNamespaceBlocker();
-    if (blocker) throw new SandboxError(`${blocker}. ${USERNS_HINT}`);
+    if (blocker) {
+      early?.child.kill('SIGKILL');
+      throw new SandboxError(`${blocker}. ${USERNS_HINT}`);
+    }
     this.mark('cli-loaded');
-    this.bridge = new BridgeProcess((message, handle) => this.onMessage(message, handle));
+    this.bridge = new BridgeProcess((message, handle) => this.onMessage(message, handle), early);
     void this.bridge.exited.then(({ code }) => this.push({ type: 'gone', code }));
   }
 
