@@ -9,12 +9,14 @@
  *   npm run bench -- policy       the policy engine only
  *   npm run bench -- policy --sizes 1k,10k --quick
  *   npm run bench -- proxy        egress next to Squid, tinyproxy and a direct connection
+ *   npm run bench -- sandbox      egress run: start-up overhead and throughput
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_POLICY_BENCH, runPolicyBench } from './policy-engine.js';
 import { runProxyBench } from './proxy/index.js';
+import { runSandboxBench } from './sandbox.js';
 
 interface RunOptions {
   quick: boolean;
@@ -44,6 +46,10 @@ const SECTIONS: Record<string, Section> = {
   proxy: {
     title: 'Proxy: egress vs Squid, tinyproxy and a direct connection (loopback origin)',
     run: (options) => runProxyBench({ quick: options.quick }),
+  },
+  sandbox: {
+    title: 'Sandbox: egress run start-up over `true`, and throughput against the proxy directly',
+    run: (options) => runSandboxBench({ quick: options.quick }),
   },
 };
 

@@ -34,6 +34,8 @@ await esbuild.build({
   target: 'node20',
   outdir,
   entryNames: '[name]',
+  // Loaded lazily by inspect mode only, and their CommonJS interop differs when bundled.
+  external: ['@peculiar/x509', 'reflect-metadata'],
   logLevel: 'warning',
   // CommonJS dependencies (pino, dns-packet) call require().
   banner: {
