@@ -8,14 +8,17 @@ import { expandEcosystem, type EcosystemExtras } from '../ecosystems/index.js';
 import type { Policy, PortRange, RuleKind, Selector, Transport } from '../model.js';
 import { parseCidr } from '../patterns/cidr.js';
 import { parseHostPattern } from '../patterns/host-pattern.js';
-import { formatPortRange } from '../patterns/ports.js';
+import { formatPortRange, portsInclude } from '../patterns/ports.js';
 import { formatLocation } from '../source/diagnostics.js';
-import { HostTrie } from './host-trie.js';
+import type { RuleRef } from '../decision.js';
+import { HostTrie, type EntryFilter } from './host-trie.js';
 import { IntervalTable, nextV4, nextV6 } from './ip-table.js';
 
 export const TCP = 1;
 export const UDP = 2;
 const ANY_TRANSPORT = TCP | UDP;
+const ANY_PORT = -1;
+const SEVERAL_RANGES = -2;
 
 /** One selector of one rule, flattened. */
 export interface CompiledEntry {
@@ -39,8 +42,16 @@ export interface CompileOptions {
 }
 
 /** A set of selectors compiled for lookup; used for rules, resources and parent-proxy routes. */
-export class SelectorIndex {
+export class SelectorIndex implements EntryFilter {
   readonly entries: CompiledEntry[] = [];
+  /**
+   * Port and transport of every entry, three small integers each: transports, then the port
+   * range, or ANY_PORT / SEVERAL_RANGES and 0. A flat array of small integers keeps the check
+   * to one memory read per candidate.
+   */
+  private readonly filterWords: number[] = [];
+  /** RuleRefs built on first use and shared by every decision that names the entry. */
+  readonly refs: Array<RuleRef | undefined> = [];
   readonly names = new HostTrie();
   readonly v4 = new IntervalTable<number>(nextV4, (id) => this.isUnrestricted(id));
   readonly v6 = new IntervalTable<string>(nextV6, (id) => this.isUnrestricted(id));
@@ -48,6 +59,16 @@ export class SelectorIndex {
   readonly anyName: number[] = [];
   /** Entries without host or address (port/transport rules): names and IPs. */
   readonly anyDestination: number[] = [];
+
+  /** Whether entry `id` fits the destination's transport bit and port. */
+  accepts(id: number, bit: number, port: number): boolean {
+    const w = this.filterWords;
+    const at = id * 3;
+    if ((w[at]! & bit) === 0) return false;
+    const from = w[at + 1]!;
+    if (from >= 0) return port >= from && port <= w[at + 2]!;
+    return from === ANY_PORT || portsInclude(this.entries[id]!.ports!, port);
+  }
 
   private isUnrestricted(id: number): boolean {
     const e = this.entries[id]!;
@@ -78,13 +99,17 @@ export class SelectorIndex {
     const transport = selector.transport ?? (base.kind === 'deny' ? 'any' : 'tcp');
     const transports = transport === 'any' ? ANY_TRANSPORT : transport === 'udp' ? UDP : TCP;
     const text = describeSelector(selector);
+    const ports = selector.ports && selector.ports.length ? selector.ports : null;
+    if (ports === null) this.filterWords.push(transports, ANY_PORT, 0);
+    else if (ports.length === 1) this.filterWords.push(transports, ports[0]!.from, ports[0]!.to);
+    else this.filterWords.push(transports, SEVERAL_RANGES, 0);
     // A literal with every field in a fixed order: one object shape for all entries keeps
     // compiling 100k entries fast and the per-decision property reads monomorphic.
     this.entries.push({
       ruleIndex: base.ruleIndex,
       kind: base.kind,
       transports,
-      ports: selector.ports && selector.ports.length ? selector.ports : null,
+      ports,
       explicitIp: selector.cidr !== undefined,
       pattern: via ? `${via} (${text})` : text,
       source: original.source ? formatLocation(original.source) : null,
@@ -132,6 +157,8 @@ export function describeSelector(s: Selector): string {
 export interface CompiledPolicy {
   readonly policy: Policy;
   readonly version: string;
+  /** The `policy` part of every Decision: one frozen object, shared. */
+  readonly policyRef: Readonly<{ name: string; version: string }>;
   readonly rules: SelectorIndex;
   readonly resources: SelectorIndex;
   readonly viaUpstreamProxy: SelectorIndex;
@@ -178,9 +205,11 @@ export function compilePolicy(policy: Policy, options: CompileOptions = {}): Com
   rules.seal();
   resources.seal();
   viaUpstreamProxy.seal();
+  const version = options.version ?? policyHash(policy);
   return {
     policy,
-    version: options.version ?? policyHash(policy),
+    version,
+    policyRef: Object.freeze({ name: policy.name, version }),
     rules,
     resources,
     viaUpstreamProxy,

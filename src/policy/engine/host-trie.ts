@@ -134,28 +134,47 @@ export class HostTrie {
 
   /**
    * The smallest entry id below `best` that matches `labels` (the name split on dots, in
-   * written order) and passes `accept`; `best` if there is none.
+   * written order) and that `filter` accepts; `best` if there is none.
    */
-  firstMatch(labels: readonly string[], accept: EntryFilter, best: number): number {
-    return this.firstMatchName(labels.join('.'), accept, best);
+  firstMatch(
+    labels: readonly string[],
+    filter: EntryFilter,
+    bit: number,
+    port: number,
+    best: number,
+  ): number {
+    return this.firstMatchName(labels.join('.'), filter, bit, port, best);
   }
 
   /**
    * As firstMatch, for a canonical name as one string. The walk reads labels straight out of
    * the string from the right, so a lookup allocates no array (split costs more than the walk).
    */
-  firstMatchName(name: string, accept: EntryFilter, best: number): number {
-    best = this.suffixes.firstMatch(name, accept, best);
-    return this.trieUsed ? walk(this.root, name, name.length, accept, best) : best;
+  firstMatchName(
+    name: string,
+    filter: EntryFilter,
+    bit: number,
+    port: number,
+    best: number,
+  ): number {
+    best = this.suffixes.firstMatch(name, filter, bit, port, best);
+    return this.trieUsed ? walk(this.root, name, name.length, { filter, bit, port }, best) : best;
   }
 }
 
-function firstAccepted(list: number[] | null, accept: EntryFilter, best: number): number {
+/** What the trie walk (rare: patterns with no fixed part) passes down. */
+interface Want {
+  filter: EntryFilter;
+  bit: number;
+  port: number;
+}
+
+function firstAccepted(list: number[] | null, want: Want, best: number): number {
   if (list === null) return best;
   for (let i = 0; i < list.length; i++) {
     const id = list[i]!;
     if (id >= best) return best;
-    if (accept(id)) return id;
+    if (want.filter.accepts(id, want.bit, want.port)) return id;
   }
   return best;
 }
@@ -168,12 +187,12 @@ function walk(
   node: TrieNode,
   name: string,
   end: number,
-  accept: EntryFilter,
+  want: Want,
   best: number,
 ): number {
-  best = firstAccepted(node.subtree, accept, best);
-  if (end < 0) return firstAccepted(node.exact, accept, best);
-  best = firstAccepted(node.deep, accept, best);
+  best = firstAccepted(node.subtree, want, best);
+  if (end < 0) return firstAccepted(node.exact, want, best);
+  best = firstAccepted(node.deep, want, best);
   const start = name.lastIndexOf('.', end - 1) + 1;
   const next = start - 1;
   const label =
@@ -183,11 +202,11 @@ function walk(
         ? name
         : name.substring(start, end);
   const child = node.children?.get(label);
-  if (child) best = walk(child, name, next, accept, best);
-  if (node.star) best = walk(node.star, name, next, accept, best);
+  if (child) best = walk(child, name, next, want, best);
+  if (node.star) best = walk(node.star, name, next, want, best);
   if (node.globs) {
     for (const glob of node.globs)
-      if (glob.test(label)) best = walk(glob.node, name, next, accept, best);
+      if (glob.test(label)) best = walk(glob.node, name, next, want, best);
   }
   return best;
 }

@@ -91,7 +91,7 @@ export class IntervalTable<K extends Key> {
   }
 
   /** The smallest accepted entry id covering `key` that is below `best`; else `best`. */
-  firstMatch(key: K, accept: EntryFilter, best: number): number {
+  firstMatch(key: K, filter: EntryFilter, bit: number, port: number, best: number): number {
     const starts = this.starts;
     let lo = 0;
     let hi = starts.length - 1;
@@ -108,7 +108,7 @@ export class IntervalTable<K extends Key> {
     for (let i = this.offsets[found]!, end = this.offsets[found + 1]!; i < end; i++) {
       const id = ids[i]!;
       if (id >= best) return best;
-      if (accept(id)) return id;
+      if (filter.accepts(id, bit, port)) return id;
     }
     return best;
   }

@@ -11,8 +11,13 @@
  * arrays (a kind mask, then entry ids), touched only when the mask says there is something.
  */
 
-/** Accepts an entry id if its port/transport restrictions fit the destination. */
-export type EntryFilter = (entry: number) => boolean;
+/**
+ * Says whether entry `id` fits a destination's transport (`bit`: TCP 1, UDP 2) and port. An
+ * object with a method rather than a closure, so a lookup allocates nothing.
+ */
+export interface EntryFilter {
+  accepts(id: number, bit: number, port: number): boolean;
+}
 
 /** How a pattern extends its fixed part. */
 export const EXACT = 0; // the name is the fixed part
@@ -52,6 +57,20 @@ interface LeftPattern {
   tests: Array<(label: string) => boolean>;
 }
 
+/** Marks a key whose hash another key shares: a probe must compare text and keep looking. */
+const SHARED_HASH = 1 << 7;
+
+/**
+ * The hash of `text[start, end)` read right to left (FNV-1a on UTF-16 units). Read that way, a
+ * name's suffixes are hashed in one pass: at each dot the running value is the hash of the
+ * suffix after it.
+ */
+export function suffixHash(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
 export class SuffixTable {
   /** Fixed text → index; every proper suffix of a key is present too (maybe with no entries). */
   private readonly keys = new Map<string, number>();
@@ -59,8 +78,14 @@ export class SuffixTable {
   private lists: Array<number[] | undefined> = [];
   private readonly left = new Map<number, LeftPattern[]>();
   private dirty = false;
-  /** Sealed form: which kinds each index has (bit per kind), and the ids, CSR style. */
+  /** Sealed form: key text by index, for verifying a hash hit. */
+  private texts: string[] = [];
+  /** Which kinds each index has (bit per kind), plus SHARED_HASH. */
   private masks = new Uint8Array(0);
+  /** Open addressing, two words per slot: the key's suffixHash, then index + 1 (0: empty). */
+  private slots = new Int32Array(2);
+  private slotBits = 0;
+  /** Ids by index * KINDS + kind, CSR style. */
   private offsets = new Int32Array(1);
   private ids = new Int32Array(0);
 
@@ -118,49 +143,110 @@ export class SuffixTable {
       if (list !== undefined) ids.set(list, offsets[slot]!);
     }
     for (const list of this.left.values()) list.sort((a, b) => a.id - b.id);
+    // At most half the slots used: probes stay short.
+    let bits = 1;
+    while (1 << bits < count * 2) bits++;
+    const slots = new Int32Array(2 << bits);
+    const texts = new Array<string>(count);
+    const wrap = (1 << bits) - 1;
+    for (const [text, index] of this.keys) {
+      texts[index] = text;
+      const h = suffixHash(text, 0, text.length);
+      let slot = Math.imul(h, 0x9e3779b1) >>> (32 - bits);
+      while (slots[2 * slot + 1] !== 0) {
+        if (slots[2 * slot] === h) {
+          masks[index]! |= SHARED_HASH;
+          masks[slots[2 * slot + 1]! - 1]! |= SHARED_HASH;
+        }
+        slot = (slot + 1) & wrap;
+      }
+      slots[2 * slot] = h;
+      slots[2 * slot + 1] = index + 1;
+    }
+    this.texts = texts;
     this.masks = masks;
+    this.slots = slots;
+    this.slotBits = bits;
     this.offsets = offsets;
     this.ids = ids;
     this.dirty = false;
   }
 
-  /** The smallest accepted id below `best` among the patterns that match `name`; else `best`. */
-  firstMatch(name: string, accept: EntryFilter, best: number): number {
-    if (this.dirty) this.seal();
-    const firstDot = name.indexOf('.');
-    let dot = name.lastIndexOf('.');
-    for (;;) {
-      const whole = dot === -1;
-      const index = this.keys.get(whole ? name : name.substring(dot + 1));
-      if (index === undefined) return best;
+  /**
+   * The index of `name.substring(start)` given its suffixHash `h`, or -1 when it is no key.
+   * An index with no entries and a hash of its own is returned without comparing text: if the
+   * suffix is some other string, it is no key at all, and the caller only reads the (empty)
+   * mask and goes on to the next suffix, which is exactly what it does for a suffix that is
+   * not a key (stopping there too would be correct, just not needed).
+   */
+  private find(h: number, name: string, start: number): number {
+    const slots = this.slots;
+    const wrap = (1 << this.slotBits) - 1;
+    for (let slot = Math.imul(h, 0x9e3779b1) >>> (32 - this.slotBits); ; slot = (slot + 1) & wrap) {
+      const stored = slots[2 * slot + 1]!;
+      if (stored === 0) return -1;
+      if (slots[2 * slot] !== h) continue;
+      const index = stored - 1;
       const mask = this.masks[index]!;
-      if (mask !== 0) {
-        if (mask & (1 << SUBTREE)) best = this.scan(index * KINDS + SUBTREE, accept, best);
-        if (whole) {
-          if (mask & (1 << EXACT)) best = this.scan(index * KINDS + EXACT, accept, best);
-        } else {
-          if (mask & (1 << DEEP)) best = this.scan(index * KINDS + DEEP, accept, best);
-          if (mask & (1 << STAR) && dot === firstDot)
-            best = this.scan(index * KINDS + STAR, accept, best);
-          if (mask & (1 << LEFT)) best = this.scanLeft(index, name.substring(0, dot), accept, best);
-        }
-      }
-      if (whole || dot === 0) return best; // dot 0: an empty leftmost label, never normalised
-      dot = name.lastIndexOf('.', dot - 1);
+      if (mask === 0) return index;
+      const text = this.texts[index]!;
+      if (text.length === name.length - start && name.startsWith(text, start)) return index;
+      if ((mask & SHARED_HASH) === 0) return -1;
     }
   }
 
-  private scan(slot: number, accept: EntryFilter, best: number): number {
-    const ids = this.ids;
-    for (let i = this.offsets[slot]!, end = this.offsets[slot + 1]!; i < end; i++) {
-      const id = ids[i]!;
-      if (id >= best) return best;
-      if (accept(id)) return id;
+  /** The smallest accepted id below `best` among the patterns that match `name`; else `best`. */
+  firstMatch(name: string, filter: EntryFilter, bit: number, port: number, best: number): number {
+    if (this.dirty) this.seal();
+    const firstDot = name.indexOf('.');
+    // Walk right to left: at each dot (and at the start), `h` is the hash of what follows.
+    let h = 0x811c9dc5;
+    for (let i = name.length - 1; i >= -1; i--) {
+      const c = i < 0 ? 46 : name.charCodeAt(i);
+      if (c !== 46) {
+        h = Math.imul(h ^ c, 0x01000193);
+        continue;
+      }
+      const index = this.find(h, name, i + 1);
+      if (index < 0) return best;
+      const mask = this.masks[index]! & ~SHARED_HASH;
+      if (mask !== 0) {
+        const base = index * KINDS;
+        if (mask & (1 << SUBTREE)) best = this.scan(base + SUBTREE, filter, bit, port, best);
+        if (i < 0) {
+          if (mask & (1 << EXACT)) best = this.scan(base + EXACT, filter, bit, port, best);
+        } else {
+          if (mask & (1 << DEEP)) best = this.scan(base + DEEP, filter, bit, port, best);
+          if (mask & (1 << STAR) && i === firstDot)
+            best = this.scan(base + STAR, filter, bit, port, best);
+          if (mask & (1 << LEFT))
+            best = this.scanLeft(index, name.substring(0, i), filter, bit, port, best);
+        }
+      }
+      if (i === 0) return best; // an empty leftmost label, never normalised
+      h = Math.imul(h ^ 46, 0x01000193);
     }
     return best;
   }
 
-  private scanLeft(index: number, leftPart: string, accept: EntryFilter, best: number): number {
+  private scan(slot: number, filter: EntryFilter, bit: number, port: number, best: number): number {
+    const ids = this.ids;
+    for (let i = this.offsets[slot]!, end = this.offsets[slot + 1]!; i < end; i++) {
+      const id = ids[i]!;
+      if (id >= best) return best;
+      if (filter.accepts(id, bit, port)) return id;
+    }
+    return best;
+  }
+
+  private scanLeft(
+    index: number,
+    leftPart: string,
+    filter: EntryFilter,
+    bit: number,
+    port: number,
+    best: number,
+  ): number {
     const labels = leftPart.split('.');
     for (const p of this.left.get(index)!) {
       if (p.id >= best) return best;
@@ -169,7 +255,7 @@ export class SuffixTable {
       const offset = labels.length - n;
       let ok = true;
       for (let i = 0; i < n && ok; i++) ok = p.tests[i]!(labels[offset + i]!);
-      if (ok && accept(p.id)) return p.id;
+      if (ok && filter.accepts(p.id, bit, port)) return p.id;
     }
     return best;
   }
