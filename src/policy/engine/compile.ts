@@ -19,6 +19,17 @@ export const UDP = 2;
 const ANY_TRANSPORT = TCP | UDP;
 const ANY_PORT = -1;
 const SEVERAL_RANGES = -2;
+const EXPLICIT_IP = 16;
+export const KIND_ALLOW = 0;
+export const KIND_DENY = 1;
+export const KIND_DECIDE = 2;
+export const KIND_RESOURCE = 3;
+const KIND_CODES: Readonly<Record<RuleKind | 'resource', number>> = {
+  allow: KIND_ALLOW,
+  deny: KIND_DENY,
+  decide: KIND_DECIDE,
+  resource: KIND_RESOURCE,
+};
 
 /** One selector of one rule, flattened. */
 export interface CompiledEntry {
@@ -45,13 +56,13 @@ export interface CompileOptions {
 export class SelectorIndex implements EntryFilter {
   readonly entries: CompiledEntry[] = [];
   /**
-   * Port and transport of every entry, three small integers each: transports, then the port
-   * range, or ANY_PORT / SEVERAL_RANGES and 0. A flat array of small integers keeps the check
-   * to one memory read per candidate.
+   * Three small integers per entry: transports plus KIND_* code and EXPLICIT_IP bits, then the
+   * port range, or ANY_PORT / SEVERAL_RANGES and 0. A flat array of small integers keeps the
+   * port check to one memory read per candidate, and the winner's kind to none more.
    */
   private readonly filterWords: number[] = [];
   /** RuleRefs built on first use and shared by every decision that names the entry. */
-  readonly refs: Array<RuleRef | undefined> = [];
+  readonly refs: Array<RuleRef | null> = [];
   readonly names = new HostTrie();
   readonly v4 = new IntervalTable<number>(nextV4, (id) => this.isUnrestricted(id));
   readonly v6 = new IntervalTable<string>(nextV6, (id) => this.isUnrestricted(id));
@@ -68,6 +79,16 @@ export class SelectorIndex implements EntryFilter {
     const from = w[at + 1]!;
     if (from >= 0) return port >= from && port <= w[at + 2]!;
     return from === ANY_PORT || portsInclude(this.entries[id]!.ports!, port);
+  }
+
+  /** Entry `id`'s kind as a KIND_* code. */
+  kindCode(id: number): number {
+    return (this.filterWords[id * 3]! >> 2) & 3;
+  }
+
+  /** True for IP/CIDR entries (CompiledEntry.explicitIp). */
+  isExplicitIp(id: number): boolean {
+    return (this.filterWords[id * 3]! & EXPLICIT_IP) !== 0;
   }
 
   private isUnrestricted(id: number): boolean {
@@ -100,9 +121,12 @@ export class SelectorIndex implements EntryFilter {
     const transports = transport === 'any' ? ANY_TRANSPORT : transport === 'udp' ? UDP : TCP;
     const text = describeSelector(selector);
     const ports = selector.ports && selector.ports.length ? selector.ports : null;
-    if (ports === null) this.filterWords.push(transports, ANY_PORT, 0);
-    else if (ports.length === 1) this.filterWords.push(transports, ports[0]!.from, ports[0]!.to);
-    else this.filterWords.push(transports, SEVERAL_RANGES, 0);
+    const word =
+      transports | (KIND_CODES[base.kind] << 2) | (selector.cidr !== undefined ? EXPLICIT_IP : 0);
+    if (ports === null) this.filterWords.push(word, ANY_PORT, 0);
+    else if (ports.length === 1) this.filterWords.push(word, ports[0]!.from, ports[0]!.to);
+    else this.filterWords.push(word, SEVERAL_RANGES, 0);
+    this.refs.push(null);
     // A literal with every field in a fixed order: one object shape for all entries keeps
     // compiling 100k entries fast and the per-decision property reads monomorphic.
     this.entries.push({

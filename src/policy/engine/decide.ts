@@ -12,7 +12,13 @@ import type { Decision, DestinationQuery, ReasonCode, RuleRef } from '../decisio
 import type { Transport, Verdict } from '../model.js';
 import { isCanonicalName, normaliseHost, type NormalHost } from '../normalise/host.js';
 import { parseIp, type IpAddress } from '../normalise/ip.js';
-import { type CompiledPolicy, type SelectorIndex, transportBit } from './compile.js';
+import {
+  type CompiledPolicy,
+  KIND_ALLOW,
+  KIND_DECIDE,
+  type SelectorIndex,
+  transportBit,
+} from './compile.js';
 import { classifyIp, type IpClass } from './ip-class.js';
 
 const NONE = Number.MAX_SAFE_INTEGER;
@@ -78,7 +84,7 @@ export function lookup(
  */
 function ruleRef(compiled: CompiledPolicy, index: SelectorIndex, id: number): RuleRef {
   const cached = index.refs[id];
-  if (cached !== undefined) return cached;
+  if (cached) return cached;
   const entry = index.entries[id]!;
   const ref: RuleRef = {
     index: entry.ruleIndex,
@@ -198,19 +204,20 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
     verdict = compiled.policy.default;
     reason = verdict === 'allow' ? 'default_allow' : 'default_deny';
   } else {
-    const entry = rules.entries[id]!;
+    const kind = rules.kindCode(id);
     rule = ruleRef(compiled, rules, id);
-    if (entry.kind === 'decide') {
-      const settings = compiled.policy.rules[entry.ruleIndex]?.decider ?? compiled.policy.decider;
+    if (kind === KIND_DECIDE) {
+      const settings = compiled.policy.rules[rule.index]?.decider ?? compiled.policy.decider;
       // Fail closed until the data plane has asked the decider.
       const decision = finish(compiled, 'deny', 'decider_required', rule, destination);
       if (settings) decision.decider = settings;
       return decision;
     }
-    const allow = entry.kind === 'allow';
+    const allow = kind === KIND_ALLOW;
     verdict = allow ? 'allow' : 'deny';
     reason = allow ? 'allowed_by_rule' : 'denied_by_rule';
-    if (ip !== null && entry.explicitIp) return finish(compiled, verdict, reason, rule, destination);
+    if (ip !== null && rules.isExplicitIp(id))
+      return finish(compiled, verdict, reason, rule, destination);
   }
 
   if (verdict === 'allow' && ip !== null) {

@@ -80,6 +80,8 @@ export class SuffixTable {
   private dirty = false;
   /** Sealed form: key text by index, for verifying a hash hit. */
   private texts: string[] = [];
+  /** The left patterns by index (null for most), sorted by id. */
+  private leftByIndex: Array<LeftPattern[] | null> = [];
   /** Which kinds each index has (bit per kind), plus SHARED_HASH. */
   private masks = new Uint8Array(0);
   /** Open addressing, two words per slot: the key's suffixHash, then index + 1 (0: empty). */
@@ -142,7 +144,9 @@ export class SuffixTable {
       const list = this.lists[slot];
       if (list !== undefined) ids.set(list, offsets[slot]!);
     }
-    for (const list of this.left.values()) list.sort((a, b) => a.id - b.id);
+    const leftByIndex = new Array<LeftPattern[] | null>(count).fill(null);
+    for (const [index, list] of this.left) leftByIndex[index] = list.sort((a, b) => a.id - b.id);
+    this.leftByIndex = leftByIndex;
     // At most half the slots used: probes stay short.
     let bits = 1;
     while (1 << bits < count * 2) bits++;
@@ -173,11 +177,10 @@ export class SuffixTable {
   }
 
   /**
-   * The index of `name.substring(start)` given its suffixHash `h`, or -1 when it is no key.
-   * An index with no entries and a hash of its own is returned without comparing text: if the
-   * suffix is some other string, it is no key at all, and the caller only reads the (empty)
-   * mask and goes on to the next suffix, which is exactly what it does for a suffix that is
-   * not a key (stopping there too would be correct, just not needed).
+   * The index of the key with suffixHash `h`, or -1 when there is none. When no other key
+   * shares the hash, the text is not compared: the suffix is either that key or no key at all,
+   * and firstMatch compares only when an entry under it would change the answer. Keys that
+   * share a hash are compared here, to pick the right one.
    */
   private find(h: number, name: string, start: number): number {
     const slots = this.slots;
@@ -187,12 +190,15 @@ export class SuffixTable {
       if (stored === 0) return -1;
       if (slots[2 * slot] !== h) continue;
       const index = stored - 1;
-      const mask = this.masks[index]!;
-      if (mask === 0) return index;
-      const text = this.texts[index]!;
-      if (text.length === name.length - start && name.startsWith(text, start)) return index;
-      if ((mask & SHARED_HASH) === 0) return -1;
+      if ((this.masks[index]! & SHARED_HASH) === 0 || this.isKey(index, name, start))
+        return index;
     }
+  }
+
+  /** Whether `name.substring(start)` is the key at `index`. */
+  private isKey(index: number, name: string, start: number): boolean {
+    const text = this.texts[index]!;
+    return text.length === name.length - start && name.startsWith(text, start);
   }
 
   /** The smallest accepted id below `best` among the patterns that match `name`; else `best`. */
@@ -211,6 +217,7 @@ export class SuffixTable {
       if (index < 0) return best;
       const mask = this.masks[index]! & ~SHARED_HASH;
       if (mask !== 0) {
+        const before = best;
         const base = index * KINDS;
         if (mask & (1 << SUBTREE)) best = this.scan(base + SUBTREE, filter, bit, port, best);
         if (i < 0) {
@@ -222,6 +229,8 @@ export class SuffixTable {
           if (mask & (1 << LEFT))
             best = this.scanLeft(index, name.substring(0, i), filter, bit, port, best);
         }
+        // A hash hit that is not the key: the suffix is no key, so no longer one is either.
+        if (best !== before && !this.isKey(index, name, i + 1)) return before;
       }
       if (i === 0) return best; // an empty leftmost label, never normalised
       h = Math.imul(h ^ 46, 0x01000193);
@@ -248,7 +257,7 @@ export class SuffixTable {
     best: number,
   ): number {
     const labels = leftPart.split('.');
-    for (const p of this.left.get(index)!) {
+    for (const p of this.leftByIndex[index]!) {
       if (p.id >= best) return best;
       const n = p.tests.length;
       if (p.deep ? labels.length <= n : labels.length !== n) continue;
