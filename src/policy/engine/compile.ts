@@ -11,25 +11,18 @@ import { parseHostPattern } from '../patterns/host-pattern.js';
 import { formatPortRange, portsInclude } from '../patterns/ports.js';
 import { formatLocation } from '../source/diagnostics.js';
 import type { RuleRef } from '../decision.js';
+import {
+  ANY_PORT,
+  ANY_TRANSPORT,
+  EXPLICIT_IP,
+  pushEntryWords,
+  TCP,
+  UDP,
+} from './entry-words.js';
 import { HostTrie, type EntryFilter } from './host-trie.js';
 import { IntervalTable, nextV4, nextV6 } from './ip-table.js';
 
-export const TCP = 1;
-export const UDP = 2;
-const ANY_TRANSPORT = TCP | UDP;
-const ANY_PORT = -1;
-const SEVERAL_RANGES = -2;
-const EXPLICIT_IP = 16;
-export const KIND_ALLOW = 0;
-export const KIND_DENY = 1;
-export const KIND_DECIDE = 2;
-export const KIND_RESOURCE = 3;
-const KIND_CODES: Readonly<Record<RuleKind | 'resource', number>> = {
-  allow: KIND_ALLOW,
-  deny: KIND_DENY,
-  decide: KIND_DECIDE,
-  resource: KIND_RESOURCE,
-};
+export { TCP, UDP } from './entry-words.js';
 
 /** One selector of one rule, flattened. */
 export interface CompiledEntry {
@@ -56,14 +49,13 @@ export interface CompileOptions {
 export class SelectorIndex implements EntryFilter {
   readonly entries: CompiledEntry[] = [];
   /**
-   * Three small integers per entry: transports plus KIND_* code and EXPLICIT_IP bits, then the
-   * port range, or ANY_PORT / SEVERAL_RANGES and 0. A flat array of small integers keeps the
-   * port check to one memory read per candidate, and the winner's kind to none more.
+   * Every entry's words (entry-words.ts), in id order: the port check of a candidate is one
+   * memory read, and the winner's kind none more. The suffix table keeps a copy by its ids.
    */
   private readonly filterWords: number[] = [];
   /** RuleRefs built on first use and shared by every decision that names the entry. */
   readonly refs: Array<RuleRef | null> = [];
-  readonly names = new HostTrie();
+  readonly names = new HostTrie(this.filterWords);
   readonly v4 = new IntervalTable<number>(nextV4, (id) => this.isUnrestricted(id));
   readonly v6 = new IntervalTable<string>(nextV6, (id) => this.isUnrestricted(id));
   /** Entries matching every host name (`*`, `**`): names only. */
@@ -121,11 +113,7 @@ export class SelectorIndex implements EntryFilter {
     const transports = transport === 'any' ? ANY_TRANSPORT : transport === 'udp' ? UDP : TCP;
     const text = describeSelector(selector);
     const ports = selector.ports && selector.ports.length ? selector.ports : null;
-    const word =
-      transports | (KIND_CODES[base.kind] << 2) | (selector.cidr !== undefined ? EXPLICIT_IP : 0);
-    if (ports === null) this.filterWords.push(word, ANY_PORT, 0);
-    else if (ports.length === 1) this.filterWords.push(word, ports[0]!.from, ports[0]!.to);
-    else this.filterWords.push(word, SEVERAL_RANGES, 0);
+    pushEntryWords(this.filterWords, transports, base.kind, selector.cidr !== undefined, ports);
     this.refs.push(null);
     // A literal with every field in a fixed order: one object shape for all entries keeps
     // compiling 100k entries fast and the per-decision property reads monomorphic.

@@ -12,13 +12,8 @@ import type { Decision, DestinationQuery, ReasonCode, RuleRef } from '../decisio
 import type { Transport, Verdict } from '../model.js';
 import { isCanonicalName, normaliseHost, type NormalHost } from '../normalise/host.js';
 import { parseIp, type IpAddress } from '../normalise/ip.js';
-import {
-  type CompiledPolicy,
-  KIND_ALLOW,
-  KIND_DECIDE,
-  type SelectorIndex,
-  transportBit,
-} from './compile.js';
+import { type CompiledPolicy, type SelectorIndex, transportBit } from './compile.js';
+import { KIND_ALLOW, KIND_DECIDE } from './entry-words.js';
 import { classifyIp, type IpClass } from './ip-class.js';
 
 const NONE = Number.MAX_SAFE_INTEGER;

@@ -38,9 +38,14 @@ export type TrieTerminal = 'exact' | 'deep' | 'subtree';
 
 export class HostTrie {
   private readonly root = new TrieNode();
-  private readonly suffixes = new SuffixTable();
+  private readonly suffixes: SuffixTable;
   private trieUsed = false;
   private size = 0;
+
+  /** @param words every entry's words by id (entry-words.ts) */
+  constructor(words: readonly number[]) {
+    this.suffixes = new SuffixTable(words);
+  }
 
   get entryCount(): number {
     return this.size;
@@ -133,22 +138,9 @@ export class HostTrie {
   }
 
   /**
-   * The smallest entry id below `best` that matches `labels` (the name split on dots, in
-   * written order) and that `filter` accepts; `best` if there is none.
-   */
-  firstMatch(
-    labels: readonly string[],
-    filter: EntryFilter,
-    bit: number,
-    port: number,
-    best: number,
-  ): number {
-    return this.firstMatchName(labels.join('.'), filter, bit, port, best);
-  }
-
-  /**
-   * As firstMatch, for a canonical name as one string. The walk reads labels straight out of
-   * the string from the right, so a lookup allocates no array (split costs more than the walk).
+   * The smallest entry id below `best` whose pattern matches the canonical `name` and that
+   * `filter` accepts for `bit` and `port`; `best` if there is none. The walks read labels
+   * straight out of the string from the right, so a lookup allocates no array.
    */
   firstMatchName(
     name: string,
@@ -159,6 +151,19 @@ export class HostTrie {
   ): number {
     best = this.suffixes.firstMatch(name, filter, bit, port, best);
     return this.trieUsed ? walk(this.root, name, name.length, { filter, bit, port }, best) : best;
+  }
+
+  /** Every entry id whose pattern matches the canonical `name`, whatever its ports. */
+  collect(name: string, out: number[]): void {
+    this.suffixes.collect(name, out);
+    if (!this.trieUsed) return;
+    const filter = {
+      accepts(id: number): boolean {
+        out.push(id);
+        return false;
+      },
+    };
+    walk(this.root, name, name.length, { filter, bit: 0, port: 0 }, Number.MAX_SAFE_INTEGER);
   }
 }
 

@@ -45,7 +45,7 @@ function entriesFor(index: SelectorIndex, host: NormalHost, out: number[]): void
     },
   };
   if (host.kind === 'name') {
-    index.names.firstMatchName(host.name, collect, 0, 0, NONE);
+    index.names.collect(host.name, out);
     out.push(...index.anyName);
   } else {
     const v4 = host.ip.kind === 'ipv4' ? host.ip : host.ip.embeddedV4;
