@@ -5,6 +5,8 @@
  */
 import {
   dottedQuadValue,
+  ipv6FromGroups,
+  ipv6GroupsFast,
   looksLikeIpv4,
   parseIpv4,
   parseIpv6,
@@ -113,8 +115,8 @@ export function isCanonicalName(input: string): boolean {
 }
 
 /**
- * Fast path: a canonical name, or a plain dotted quad without leading zeros (which is its own
- * canonical text). Anything else returns undefined and takes the full path in normaliseHost,
+ * Fast path: a canonical name, a plain dotted quad without leading zeros (which is its own
+ * canonical text), or IPv6 text of hex groups. Anything else returns undefined and takes the full path in normaliseHost,
  * which gives the same answer for every input accepted here.
  */
 function normaliseCanonical(input: string): HostResult | undefined {
@@ -127,6 +129,11 @@ function normaliseCanonical(input: string): HostResult | undefined {
     }
   }
   if (isCanonicalName(input)) return { ok: true, host: { kind: 'name', name: input } };
+  const groups = ipv6GroupsFast(input);
+  if (groups !== undefined) {
+    const ip = ipv6FromGroups(groups);
+    return { ok: true, host: { kind: 'ip', ip, name: ip.text } };
+  }
   return undefined;
 }
 
