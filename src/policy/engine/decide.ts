@@ -12,7 +12,13 @@ import type { Decision, DestinationQuery, ReasonCode, RuleRef } from '../decisio
 import type { Transport, Verdict } from '../model.js';
 import { isCanonicalName, normaliseHost, type NormalHost } from '../normalise/host.js';
 import { parseIp, type IpAddress } from '../normalise/ip.js';
-import { type CompiledPolicy, type SelectorIndex, transportBit } from './compile.js';
+import {
+  type CompiledPolicy,
+  entryPattern,
+  entrySource,
+  type SelectorIndex,
+  transportBit,
+} from './compile.js';
 import { KIND_ALLOW, KIND_DECIDE } from './entry-words.js';
 import { classifyIp, type IpClass } from './ip-class.js';
 
@@ -84,8 +90,8 @@ function ruleRef(compiled: CompiledPolicy, index: SelectorIndex, id: number): Ru
   const ref: RuleRef = {
     index: entry.ruleIndex,
     kind: entry.kind,
-    source: entry.source,
-    pattern: entry.pattern,
+    source: entrySource(entry),
+    pattern: entryPattern(entry),
   };
   if (entry.kind !== 'resource') {
     const name = compiled.policy.rules[entry.ruleIndex]?.name;
