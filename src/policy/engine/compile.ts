@@ -11,14 +11,7 @@ import { parseHostPattern } from '../patterns/host-pattern.js';
 import { formatPortRange, portsInclude } from '../patterns/ports.js';
 import { formatLocation, type SourceLocation } from '../source/diagnostics.js';
 import type { RuleRef } from '../decision.js';
-import {
-  ANY_PORT,
-  ANY_TRANSPORT,
-  EXPLICIT_IP,
-  pushEntryWords,
-  TCP,
-  UDP,
-} from './entry-words.js';
+import { ANY_PORT, ANY_TRANSPORT, EXPLICIT_IP, pushEntryWords, TCP, UDP } from './entry-words.js';
 import { HostTrie, type EntryFilter } from './host-trie.js';
 import { IntervalTable, nextV4, nextV6 } from './ip-table.js';
 

@@ -188,13 +188,7 @@ function firstAccepted(list: number[] | null, want: Want, best: number): number 
  * `end` is where the next label to consume ends (exclusive) in `name`, walking from the right;
  * -1 once every label is consumed.
  */
-function walk(
-  node: TrieNode,
-  name: string,
-  end: number,
-  want: Want,
-  best: number,
-): number {
+function walk(node: TrieNode, name: string, end: number, want: Want, best: number): number {
   best = firstAccepted(node.subtree, want, best);
   if (end < 0) return firstAccepted(node.exact, want, best);
   best = firstAccepted(node.deep, want, best);
