@@ -277,7 +277,6 @@ export class SuffixTable {
     out: number[] | null,
   ): number {
     if (this.dirty) this.seal();
-    const firstDot = name.indexOf('.');
     // Walk right to left: at each dot (and at the start), `h` is the hash of what follows.
     let h = FNV_OFFSET;
     for (let i = name.length - 1; i >= -1; i--) {
@@ -298,7 +297,8 @@ export class SuffixTable {
           if (mask & (1 << EXACT)) best = this.scan(record, EXACT, filter, bit, port, best, out);
         } else {
           if (mask & (1 << DEEP)) best = this.scan(record, DEEP, filter, bit, port, best, out);
-          if (mask & (1 << STAR) && i === firstDot)
+          // `*.fixed`: one label left, so no dot before this one.
+          if (mask & (1 << STAR) && (i === 0 || name.lastIndexOf('.', i - 1) === -1))
             best = this.scan(record, STAR, filter, bit, port, best, out);
           if (mask & (1 << LEFT)) {
             const index = this.records[record + KEY_INDEX]!;

@@ -188,20 +188,27 @@ function parseIpv6Groups(input: string): number[] | string {
 
 const HEX_DIGITS = '0123456789abcdef';
 
+/** Character codes of the 16 hex digits. */
+const HEX_CODES = Array.from(HEX_DIGITS, (d) => d.charCodeAt(0));
+
+/** 32 lowercase hex digits, made as one flat string (concatenation would build a rope). */
 function groupsToHex(groups: number[]): string {
-  let hex = '';
-  for (const g of groups)
-    hex +=
-      HEX_DIGITS[(g >> 12) & 15]! +
-      HEX_DIGITS[(g >> 8) & 15]! +
-      HEX_DIGITS[(g >> 4) & 15]! +
-      HEX_DIGITS[g & 15]!;
-  return hex;
+  const codes = new Array<number>(32);
+  for (let i = 0; i < 8; i++) {
+    const g = groups[i]!;
+    codes[4 * i] = HEX_CODES[(g >> 12) & 15]!;
+    codes[4 * i + 1] = HEX_CODES[(g >> 8) & 15]!;
+    codes[4 * i + 2] = HEX_CODES[(g >> 4) & 15]!;
+    codes[4 * i + 3] = HEX_CODES[g & 15]!;
+  }
+  return String.fromCharCode(...codes);
 }
 
 /** RFC 5952: lowercase, no leading zeros, the longest run of 2+ zero groups as "::". */
 function groupsToText(groups: number[]): string {
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+  const zeroTo4 =
+    groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0;
+  if (zeroTo4 && groups[5] === 0xffff) {
     const v4 = ipv4FromNumber(((groups[6]! << 16) | groups[7]!) >>> 0);
     return `::ffff:${v4.text}`; // RFC 5952 section 5: mapped addresses keep their dotted tail
   }
@@ -235,16 +242,14 @@ function groupsToText(groups: number[]): string {
 
 /** The IPv4 address carried by well-known IPv6 forms, judged by DESIGN.md 3.1. */
 function embeddedIpv4(groups: number[]): Ipv4Address | undefined {
-  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const g0 = groups[0]!;
+  const g1 = groups[1]!;
+  const g2 = groups[2]!;
+  const g3 = groups[3]!;
+  const g4 = groups[4]!;
+  const g5 = groups[5]!;
+  const g6 = groups[6]!;
+  const g7 = groups[7]!;
   const low32 = (g6 << 16) | g7;
   const zeroTo4 = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
   // ::ffff:a.b.c.d (mapped) and ::ffff:0:a.b.c.d (SIIT translated)
@@ -263,12 +268,9 @@ function embeddedIpv4(groups: number[]): Ipv4Address | undefined {
 
 export function ipv6FromGroups(groups: number[]): Ipv6Address {
   const embedded = embeddedIpv4(groups);
-  return {
-    kind: 'ipv6',
-    text: groupsToText(groups),
-    hex: groupsToHex(groups),
-    ...(embedded ? { embeddedV4: embedded } : {}),
-  };
+  const text = groupsToText(groups);
+  const hex = groupsToHex(groups);
+  return embedded ? { kind: 'ipv6', text, hex, embeddedV4: embedded } : { kind: 'ipv6', text, hex };
 }
 
 export function ipv6FromHex(hex: string): Ipv6Address {
