@@ -187,6 +187,8 @@ export function normaliseHost(input: string): HostResult {
   text = text.toLowerCase();
   if (text.endsWith('.')) text = text.slice(0, -1);
   if (text.length === 0) return { ok: false, error: 'the host name is empty' };
+  // Upper case or a trailing dot was all that kept most names off the fast path.
+  if (isCanonicalName(text)) return { ok: true, host: { kind: 'name', name: text } };
 
   if (looksLikeIpv4(text)) {
     const v4 = parseIpv4(text);
