@@ -83,8 +83,8 @@ export class HostTrie {
     while (fixedCount < reversedLabels.length && !reversedLabels[fixedCount]!.includes('*'))
       fixedCount++;
     if (fixedCount === 0) return false;
-    let fixed = reversedLabels[fixedCount - 1]!;
-    for (let i = fixedCount - 2; i >= 0; i--) fixed += `.${reversedLabels[i]}`;
+    // join makes one flat string; `+=` would make a rope that every Map access flattens.
+    const fixed = reversedLabels.slice(0, fixedCount).reverse().join('.');
     const left = reversedLabels.slice(fixedCount).reverse();
     if (left.length === 0) {
       this.suffixes.add(
