@@ -33,9 +33,9 @@ export const DEFAULT_POLICY_BENCH: Omit<PolicyBenchOptions, 'log'> = {
 
 export interface MatcherResult {
   compileMs: number;
-  /** Heap used by the compiled structure (heapUsed after GC, minus before). */
+  /** Memory used by the compiled structure (heap plus ArrayBuffers after GC, minus before). */
   heapBytes: number;
-  /** heapUsed after GC once compiled (policy model and everything else included). */
+  /** Heap plus ArrayBuffers after GC once compiled (policy model and everything else included). */
   heapAfterBytes: number;
   decisionsPerSecond: number;
   decisionsMeasured: number;
@@ -76,7 +76,10 @@ function heapUsedAfterGc(): number {
     gc();
     gc();
   }
-  return process.memoryUsage().heapUsed;
+  // Typed arrays keep their contents outside the JS heap: count them too, or compiled forms
+  // built on Int32Arrays would look smaller than they are.
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
 }
 
 function nowNs(): bigint {

@@ -10,25 +10,55 @@
  */
 import type { Decision, DestinationQuery, ReasonCode, RuleRef } from '../decision.js';
 import type { Transport, Verdict } from '../model.js';
-import { normaliseHost, type NormalHost } from '../normalise/host.js';
+import { isCanonicalName, normaliseHost, type NormalHost } from '../normalise/host.js';
 import { parseIp, type IpAddress } from '../normalise/ip.js';
-import { portsInclude } from '../patterns/ports.js';
-import { type CompiledPolicy, type SelectorIndex, transportBit } from './compile.js';
+import {
+  type CompiledPolicy,
+  entryPattern,
+  entrySource,
+  type SelectorIndex,
+  transportBit,
+} from './compile.js';
+import { KIND_ALLOW, KIND_DECIDE } from './entry-words.js';
 import { classifyIp, type IpClass } from './ip-class.js';
 
 const NONE = Number.MAX_SAFE_INTEGER;
 
 function firstInList(
   list: readonly number[],
-  accept: (id: number) => boolean,
+  index: SelectorIndex,
+  bit: number,
+  port: number,
   best: number,
 ): number {
   for (let i = 0; i < list.length; i++) {
     const id = list[i]!;
     if (id >= best) return best;
-    if (accept(id)) return id;
+    if (index.accepts(id, bit, port)) return id;
   }
   return best;
+}
+
+/** The first entry (by rule order) of `index` matching a canonical host name; NONE if none. */
+function lookupName(index: SelectorIndex, name: string, bit: number, port: number): number {
+  let best = index.names.firstMatchName(name, index, bit, port, NONE);
+  best = firstInList(index.anyName, index, bit, port, best);
+  return firstInList(index.anyDestination, index, bit, port, best);
+}
+
+/** As lookupName, for an address; `ipOnly` leaves out entries without host or address. */
+function lookupIp(
+  index: SelectorIndex,
+  ip: IpAddress,
+  bit: number,
+  port: number,
+  ipOnly: boolean,
+): number {
+  let best = NONE;
+  const v4 = ip.kind === 'ipv4' ? ip : ip.embeddedV4;
+  if (v4) best = index.v4.firstMatch(v4.value, index, bit, port, best);
+  if (ip.kind === 'ipv6') best = index.v6.firstMatch(ip.hex, index, bit, port, best);
+  return ipOnly ? best : firstInList(index.anyDestination, index, bit, port, best);
 }
 
 /** The first entry (by rule order) of `index` that matches; NONE if none does. */
@@ -40,68 +70,77 @@ export function lookup(
   ipOnly = false,
 ): number {
   const bit = transportBit(transport);
-  const entries = index.entries;
-  const accept = (id: number): boolean => {
-    const e = entries[id]!;
-    return (e.transports & bit) !== 0 && (e.ports === null || portsInclude(e.ports, port));
-  };
-  let best = NONE;
   if (host.kind === 'name') {
-    best = index.names.firstMatchName(host.name, accept, best);
-    best = firstInList(index.anyName, accept, best);
-  } else {
-    const ip = host.ip;
-    const v4 = ip.kind === 'ipv4' ? ip : ip.embeddedV4;
-    if (v4) best = index.v4.firstMatch(v4.value, accept, best);
-    if (ip.kind === 'ipv6') best = index.v6.firstMatch(ip.hex, accept, best);
+    if (!ipOnly) return lookupName(index, host.name, bit, port);
+    let best = index.names.firstMatchName(host.name, index, bit, port, NONE);
+    best = firstInList(index.anyName, index, bit, port, best);
+    return best;
   }
-  if (!ipOnly) best = firstInList(index.anyDestination, accept, best);
-  return best;
+  return lookupIp(index, host.ip, bit, port, ipOnly);
 }
 
+/**
+ * The RuleRef for entry `id`, built once per entry and shared (frozen) by every decision that
+ * names it: a decision then allocates nothing for its rule.
+ */
 function ruleRef(compiled: CompiledPolicy, index: SelectorIndex, id: number): RuleRef {
+  const cached = index.refs[id];
+  if (cached) return cached;
   const entry = index.entries[id]!;
   const ref: RuleRef = {
     index: entry.ruleIndex,
     kind: entry.kind,
-    source: entry.source,
-    pattern: entry.pattern,
+    source: entrySource(entry),
+    pattern: entryPattern(entry),
   };
   if (entry.kind !== 'resource') {
     const name = compiled.policy.rules[entry.ruleIndex]?.name;
     if (name) ref.name = name;
   }
+  Object.freeze(ref);
+  index.refs[id] = ref;
   return ref;
 }
 
-interface Outcome {
-  verdict: Verdict;
-  reason: ReasonCode;
-  rule: RuleRef | null;
-}
-
-/** Applies the mode: monitor reports the verdict but lets everything through. */
+/**
+ * Applies the mode (monitor reports the verdict but lets everything through) and builds the
+ * Decision: one object literal, so every decision has the same shape.
+ */
 function finish(
   compiled: CompiledPolicy,
-  outcome: Outcome,
+  verdict: Verdict,
+  reason: ReasonCode,
+  rule: RuleRef | null,
   destination: Decision['destination'],
-  extra: Partial<Decision> = {},
 ): Decision {
-  const monitor = compiled.policy.mode === 'monitor';
-  const deny = outcome.verdict === 'deny';
+  const mode = compiled.policy.mode;
+  const monitor = mode === 'monitor';
+  const deny = verdict === 'deny';
   return {
     allowed: monitor || !deny,
-    verdict: outcome.verdict,
-    mode: compiled.policy.mode,
+    verdict,
+    mode,
     enforced: !monitor,
     wouldDeny: monitor && deny,
-    reason: outcome.reason,
-    rule: outcome.rule,
-    policy: { name: compiled.policy.name, version: compiled.version },
+    reason,
+    rule,
+    policy: compiled.policyRef,
     destination,
-    ...extra,
   };
 }
+
+/** The reason code for each address class, written once. */
+const CLASS_REASONS: Readonly<Record<IpClass, ReasonCode>> = {
+  loopback: 'ip_class:loopback',
+  unspecified: 'ip_class:unspecified',
+  link_local: 'ip_class:link_local',
+  multicast: 'ip_class:multicast',
+  broadcast: 'ip_class:broadcast',
+  metadata: 'ip_class:metadata',
+  private: 'ip_class:private',
+  reserved: 'ip_class:reserved',
+  proxy_self: 'ip_class:proxy_self',
+};
 
 /** True when a policy setting lets an allowed destination use addresses of this class. */
 function classAllowed(compiled: CompiledPolicy, cls: IpClass): boolean {
@@ -113,75 +152,83 @@ export function invalidDestination(
   query: DestinationQuery,
   error: string,
 ): Decision {
-  return finish(
-    compiled,
-    { verdict: 'deny', reason: 'invalid_destination', rule: null },
-    { host: query.host, port: query.port, transport: query.transport ?? 'tcp' },
-    // Fail closed even in monitor mode: there is nothing valid to let through.
-    { allowed: false, wouldDeny: false, error },
-  );
+  const decision = finish(compiled, 'deny', 'invalid_destination', null, {
+    host: query.host,
+    port: query.port,
+    transport: query.transport ?? 'tcp',
+  });
+  // Fail closed even in monitor mode: there is nothing valid to let through.
+  decision.allowed = false;
+  decision.wouldDeny = false;
+  decision.error = error;
+  return decision;
 }
 
 export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decision {
   const transport = query.transport ?? 'tcp';
-  const normal = normaliseHost(query.host);
-  if (!normal.ok) return invalidDestination(compiled, query, normal.error);
-  if (!Number.isInteger(query.port) || query.port < 1 || query.port > 65535) {
-    return invalidDestination(compiled, query, `port ${query.port} is not between 1 and 65535`);
+  const port = query.port;
+  // Almost every client sends a canonical name: it is its own normal form, no objects needed.
+  let name = query.host;
+  let ip: IpAddress | null = null;
+  if (!isCanonicalName(name)) {
+    const normal = normaliseHost(name);
+    if (!normal.ok) return invalidDestination(compiled, query, normal.error);
+    name = normal.host.name;
+    if (normal.host.kind === 'ip') ip = normal.host.ip;
   }
-  const host = normal.host;
-  const destination: Decision['destination'] = { host: host.name, port: query.port, transport };
-  if (host.kind === 'ip') destination.ip = host.ip.text;
-
-  const resource = lookup(compiled.resources, host, query.port, transport);
-  if (resource !== NONE) {
-    return finish(
-      compiled,
-      {
-        verdict: 'allow',
-        reason: 'attached_resource',
-        rule: ruleRef(compiled, compiled.resources, resource),
-      },
-      destination,
-    );
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return invalidDestination(compiled, query, `port ${port} is not between 1 and 65535`);
   }
+  const destination: Decision['destination'] =
+    ip === null ? { host: name, port, transport } : { host: name, port, transport, ip: ip.text };
+  const bit = transportBit(transport);
 
-  const id = lookup(compiled.rules, host, query.port, transport);
-  let outcome: Outcome;
-  if (id === NONE) {
-    const verdict = compiled.policy.default;
-    outcome = {
-      verdict,
-      reason: verdict === 'allow' ? 'default_allow' : 'default_deny',
-      rule: null,
-    };
-  } else {
-    const entry = compiled.rules.entries[id]!;
-    const rule = ruleRef(compiled, compiled.rules, id);
-    if (entry.kind === 'decide') {
-      const settings = compiled.policy.rules[entry.ruleIndex]?.decider ?? compiled.policy.decider;
-      // Fail closed until the data plane has asked the decider.
-      return finish(
-        compiled,
-        { verdict: 'deny', reason: 'decider_required', rule },
-        destination,
-        settings ? { decider: settings } : {},
-      );
+  const resources = compiled.resources;
+  if (resources.entries.length > 0) {
+    const resource =
+      ip === null
+        ? lookupName(resources, name, bit, port)
+        : lookupIp(resources, ip, bit, port, false);
+    if (resource !== NONE) {
+      const rule = ruleRef(compiled, resources, resource);
+      return finish(compiled, 'allow', 'attached_resource', rule, destination);
     }
-    outcome = {
-      verdict: entry.kind === 'allow' ? 'allow' : 'deny',
-      reason: entry.kind === 'allow' ? 'allowed_by_rule' : 'denied_by_rule',
-      rule,
-    };
-    if (host.kind === 'ip' && entry.explicitIp) return finish(compiled, outcome, destination);
   }
 
-  if (outcome.verdict === 'allow' && host.kind === 'ip') {
-    const cls = classifyIp(host.ip);
-    if (cls && !classAllowed(compiled, cls))
-      outcome = { ...outcome, verdict: 'deny', reason: `ip_class:${cls}` };
+  const rules = compiled.rules;
+  const id =
+    ip === null ? lookupName(rules, name, bit, port) : lookupIp(rules, ip, bit, port, false);
+  let verdict: Verdict;
+  let reason: ReasonCode;
+  let rule: RuleRef | null = null;
+  if (id === NONE) {
+    verdict = compiled.policy.default;
+    reason = verdict === 'allow' ? 'default_allow' : 'default_deny';
+  } else {
+    const kind = rules.kindCode(id);
+    rule = ruleRef(compiled, rules, id);
+    if (kind === KIND_DECIDE) {
+      const settings = compiled.policy.rules[rule.index]?.decider ?? compiled.policy.decider;
+      // Fail closed until the data plane has asked the decider.
+      const decision = finish(compiled, 'deny', 'decider_required', rule, destination);
+      if (settings) decision.decider = settings;
+      return decision;
+    }
+    const allow = kind === KIND_ALLOW;
+    verdict = allow ? 'allow' : 'deny';
+    reason = allow ? 'allowed_by_rule' : 'denied_by_rule';
+    if (ip !== null && rules.isExplicitIp(id))
+      return finish(compiled, verdict, reason, rule, destination);
   }
-  return finish(compiled, outcome, destination);
+
+  if (verdict === 'allow' && ip !== null) {
+    const cls = classifyIp(ip);
+    if (cls && !classAllowed(compiled, cls)) {
+      verdict = 'deny';
+      reason = CLASS_REASONS[cls];
+    }
+  }
+  return finish(compiled, verdict, reason, rule, destination);
 }
 
 export interface AddressOptions {
@@ -216,45 +263,33 @@ export function decideAddress(
   const ip = parsed.value;
   destination.ip = ip.text;
   if (decision.verdict === 'deny') return { ...decision, destination };
-  const host: NormalHost = { kind: 'ip', ip, name: ip.text };
 
   if (
     options.selfAddresses?.has(ip.text) ||
     (ip.kind === 'ipv6' && ip.embeddedV4 && options.selfAddresses?.has(ip.embeddedV4.text))
   ) {
-    return finish(
-      compiled,
-      { verdict: 'deny', reason: 'ip_class:proxy_self', rule: null },
-      destination,
-    );
+    return finish(compiled, 'deny', 'ip_class:proxy_self', null, destination);
   }
   // Attached resources are checked before the rules and are always reachable (DESIGN.md 3.3),
   // wherever their names resolve: internal repositories usually live in private ranges.
   if (decision.reason === 'attached_resource') return { ...decision, destination };
-  const id = lookup(
-    compiled.rules,
-    host,
-    decision.destination.port,
-    decision.destination.transport,
-    true,
-  );
+  const bit = transportBit(decision.destination.transport);
+  const id = lookupIp(compiled.rules, ip, bit, decision.destination.port, true);
   if (id !== NONE) {
     const entry = compiled.rules.entries[id]!;
     if (entry.kind === 'deny')
       return finish(
         compiled,
-        { verdict: 'deny', reason: 'denied_by_rule', rule: ruleRef(compiled, compiled.rules, id) },
+        'deny',
+        'denied_by_rule',
+        ruleRef(compiled, compiled.rules, id),
         destination,
       );
     if (entry.kind === 'allow') return { ...decision, destination };
   }
   const cls = classifyIp(ip);
   if (cls && !classAllowed(compiled, cls)) {
-    return finish(
-      compiled,
-      { verdict: 'deny', reason: `ip_class:${cls}`, rule: decision.rule },
-      destination,
-    );
+    return finish(compiled, 'deny', CLASS_REASONS[cls], decision.rule, destination);
   }
   return { ...decision, destination };
 }

@@ -38,9 +38,14 @@ export type TrieTerminal = 'exact' | 'deep' | 'subtree';
 
 export class HostTrie {
   private readonly root = new TrieNode();
-  private readonly suffixes = new SuffixTable();
+  private readonly suffixes: SuffixTable;
   private trieUsed = false;
   private size = 0;
+
+  /** @param words every entry's words by id (entry-words.ts) */
+  constructor(words: readonly number[]) {
+    this.suffixes = new SuffixTable(words);
+  }
 
   get entryCount(): number {
     return this.size;
@@ -78,8 +83,8 @@ export class HostTrie {
     while (fixedCount < reversedLabels.length && !reversedLabels[fixedCount]!.includes('*'))
       fixedCount++;
     if (fixedCount === 0) return false;
-    let fixed = reversedLabels[fixedCount - 1]!;
-    for (let i = fixedCount - 2; i >= 0; i--) fixed += `.${reversedLabels[i]}`;
+    // join makes one flat string; `+=` would make a rope that every Map access flattens.
+    const fixed = reversedLabels.slice(0, fixedCount).reverse().join('.');
     const left = reversedLabels.slice(fixedCount).reverse();
     if (left.length === 0) {
       this.suffixes.add(
@@ -133,29 +138,48 @@ export class HostTrie {
   }
 
   /**
-   * The smallest entry id below `best` that matches `labels` (the name split on dots, in
-   * written order) and passes `accept`; `best` if there is none.
+   * The smallest entry id below `best` whose pattern matches the canonical `name` and that
+   * `filter` accepts for `bit` and `port`; `best` if there is none. The walks read labels
+   * straight out of the string from the right, so a lookup allocates no array.
    */
-  firstMatch(labels: readonly string[], accept: EntryFilter, best: number): number {
-    return this.firstMatchName(labels.join('.'), accept, best);
+  firstMatchName(
+    name: string,
+    filter: EntryFilter,
+    bit: number,
+    port: number,
+    best: number,
+  ): number {
+    best = this.suffixes.firstMatch(name, filter, bit, port, best);
+    return this.trieUsed ? walk(this.root, name, name.length, { filter, bit, port }, best) : best;
   }
 
-  /**
-   * As firstMatch, for a canonical name as one string. The walk reads labels straight out of
-   * the string from the right, so a lookup allocates no array (split costs more than the walk).
-   */
-  firstMatchName(name: string, accept: EntryFilter, best: number): number {
-    best = this.suffixes.firstMatch(name, accept, best);
-    return this.trieUsed ? walk(this.root, name, name.length, accept, best) : best;
+  /** Every entry id whose pattern matches the canonical `name`, whatever its ports. */
+  collect(name: string, out: number[]): void {
+    this.suffixes.collect(name, out);
+    if (!this.trieUsed) return;
+    const filter = {
+      accepts(id: number): boolean {
+        out.push(id);
+        return false;
+      },
+    };
+    walk(this.root, name, name.length, { filter, bit: 0, port: 0 }, Number.MAX_SAFE_INTEGER);
   }
 }
 
-function firstAccepted(list: number[] | null, accept: EntryFilter, best: number): number {
+/** What the trie walk (rare: patterns with no fixed part) passes down. */
+interface Want {
+  filter: EntryFilter;
+  bit: number;
+  port: number;
+}
+
+function firstAccepted(list: number[] | null, want: Want, best: number): number {
   if (list === null) return best;
   for (let i = 0; i < list.length; i++) {
     const id = list[i]!;
     if (id >= best) return best;
-    if (accept(id)) return id;
+    if (want.filter.accepts(id, want.bit, want.port)) return id;
   }
   return best;
 }
@@ -164,16 +188,10 @@ function firstAccepted(list: number[] | null, accept: EntryFilter, best: number)
  * `end` is where the next label to consume ends (exclusive) in `name`, walking from the right;
  * -1 once every label is consumed.
  */
-function walk(
-  node: TrieNode,
-  name: string,
-  end: number,
-  accept: EntryFilter,
-  best: number,
-): number {
-  best = firstAccepted(node.subtree, accept, best);
-  if (end < 0) return firstAccepted(node.exact, accept, best);
-  best = firstAccepted(node.deep, accept, best);
+function walk(node: TrieNode, name: string, end: number, want: Want, best: number): number {
+  best = firstAccepted(node.subtree, want, best);
+  if (end < 0) return firstAccepted(node.exact, want, best);
+  best = firstAccepted(node.deep, want, best);
   const start = name.lastIndexOf('.', end - 1) + 1;
   const next = start - 1;
   const label =
@@ -183,11 +201,11 @@ function walk(
         ? name
         : name.substring(start, end);
   const child = node.children?.get(label);
-  if (child) best = walk(child, name, next, accept, best);
-  if (node.star) best = walk(node.star, name, next, accept, best);
+  if (child) best = walk(child, name, next, want, best);
+  if (node.star) best = walk(node.star, name, next, want, best);
   if (node.globs) {
     for (const glob of node.globs)
-      if (glob.test(label)) best = walk(glob.node, name, next, accept, best);
+      if (glob.test(label)) best = walk(glob.node, name, next, want, best);
   }
   return best;
 }

@@ -20,6 +20,12 @@ interface Interval<K extends Key> {
 export class IntervalTable<K extends Key> {
   private readonly intervals: Interval<K>[] = [];
   private starts: K[] = [];
+  /**
+   * For string keys: the number each start's first 12 hex digits spell (48 bits, exact in a
+   * double). The binary search compares these and reads a start's string only on a tie: each
+   * string is its own object, so comparing strings costs a cache miss per step.
+   */
+  private prefixes: Float64Array | null = null;
   /** Segment k's entry ids are ids[offsets[k]] .. ids[offsets[k + 1] - 1], in rule order. */
   private offsets = new Int32Array(1);
   private ids = new Int32Array(0);
@@ -86,32 +92,58 @@ export class IntervalTable<K extends Key> {
       }
     }
     this.starts = starts;
+    if (typeof starts[0] === 'string') {
+      this.prefixes = Float64Array.from(starts as string[], (start) => hexPrefix(start));
+    }
     this.offsets = offsets;
     this.ids = ids;
   }
 
   /** The smallest accepted entry id covering `key` that is below `best`; else `best`. */
-  firstMatch(key: K, accept: EntryFilter, best: number): number {
+  firstMatch(key: K, filter: EntryFilter, bit: number, port: number, best: number): number {
     const starts = this.starts;
     let lo = 0;
     let hi = starts.length - 1;
     let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! <= key) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
+    const prefixes = this.prefixes;
+    if (prefixes !== null) {
+      const prefix = hexPrefix(key as string);
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const p = prefixes[mid]!;
+        if (p < prefix || (p === prefix && starts[mid]! <= key)) {
+          found = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+    } else {
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid]! <= key) {
+          found = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
     }
     if (found < 0) return best;
     const ids = this.ids;
     for (let i = this.offsets[found]!, end = this.offsets[found + 1]!; i < end; i++) {
       const id = ids[i]!;
       if (id >= best) return best;
-      if (accept(id)) return id;
+      if (filter.accepts(id, bit, port)) return id;
     }
     return best;
   }
+}
+
+/** The value of the first 12 digits of a 32-digit lowercase hex key. */
+function hexPrefix(key: string): number {
+  let value = 0;
+  for (let i = 0; i < 12; i++) {
+    const c = key.charCodeAt(i);
+    value = value * 16 + (c <= 57 ? c - 48 : c - 87);
+  }
+  return value;
 }
 
 const MAX_V4 = 0xffffffff;

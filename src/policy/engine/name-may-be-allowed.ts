@@ -38,17 +38,19 @@ const PREFERRED_PORTS = [443, 80];
  * (the same walk as lookup(), with a filter that records each candidate and accepts none).
  */
 function entriesFor(index: SelectorIndex, host: NormalHost, out: number[]): void {
-  const collect = (id: number): boolean => {
-    out.push(id);
-    return false;
+  const collect = {
+    accepts(id: number): boolean {
+      out.push(id);
+      return false;
+    },
   };
   if (host.kind === 'name') {
-    index.names.firstMatch(host.name.split('.'), collect, NONE);
+    index.names.collect(host.name, out);
     out.push(...index.anyName);
   } else {
     const v4 = host.ip.kind === 'ipv4' ? host.ip : host.ip.embeddedV4;
-    if (v4) index.v4.firstMatch(v4.value, collect, NONE);
-    if (host.ip.kind === 'ipv6') index.v6.firstMatch(host.ip.hex, collect, NONE);
+    if (v4) index.v4.firstMatch(v4.value, collect, 0, 0, NONE);
+    if (host.ip.kind === 'ipv6') index.v6.firstMatch(host.ip.hex, collect, 0, 0, NONE);
   }
   out.push(...index.anyDestination);
 }

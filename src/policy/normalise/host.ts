@@ -5,7 +5,8 @@
  */
 import {
   dottedQuadValue,
-  ipv4FromNumber,
+  ipv6FromGroups,
+  ipv6GroupsFast,
   looksLikeIpv4,
   parseIpv4,
   parseIpv6,
@@ -86,41 +87,54 @@ export function checkName(name: string, allowWildcards = false): string | undefi
 }
 
 /**
- * Fast path for hosts that are already canonical, which is what almost every client sends:
- * a name of lowercase ASCII letters, digits, "-" and "_" in valid labels whose last label does
- * not start with a digit, or a plain dotted quad without leading zeros. One pass over the
- * characters, no split or regular expression. Anything else returns undefined and takes the
- * full path in normaliseHost, which gives the same answer for every input accepted here.
+ * True for a name that is already canonical, which is what almost every client sends: lowercase
+ * ASCII letters, digits, "-" and "_" in valid labels, the last of which does not start with a
+ * digit (such a name may be an IPv4 literal). One pass over the characters, no split or
+ * regular expression. normaliseHost returns such a name unchanged.
  */
-function normaliseCanonical(input: string): HostResult | undefined {
+export function isCanonicalName(input: string): boolean {
   const n = input.length;
-  if (n === 0 || n > MAX_NAME_LENGTH) return undefined;
-  const first = input.charCodeAt(0);
-  if (first >= 48 && first <= 57) {
-    const ip = dottedQuadValue(input);
-    if (ip === undefined) return undefined;
-    const v4 = ipv4FromNumber(ip);
-    return { ok: true, host: { kind: 'ip', ip: v4, name: v4.text } };
-  }
+  if (n === 0 || n > MAX_NAME_LENGTH) return false;
   let labelStart = 0;
   let lastLabelStart = 0;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? input.charCodeAt(i) : 46; // a virtual dot closes the last label
     if (c === 46) {
       const length = i - labelStart;
-      if (length === 0 || length > MAX_LABEL_LENGTH) return undefined;
+      if (length === 0 || length > MAX_LABEL_LENGTH) return false;
       // "-" may not start or end a label.
-      if (input.charCodeAt(labelStart) === 45 || input.charCodeAt(i - 1) === 45) return undefined;
+      if (input.charCodeAt(labelStart) === 45 || input.charCodeAt(i - 1) === 45) return false;
       lastLabelStart = labelStart;
       labelStart = i + 1;
     } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95)) {
-      return undefined;
+      return false;
     }
   }
-  // A last label starting with a digit may make the name an IPv4 literal: full path decides.
   const last = input.charCodeAt(lastLabelStart);
-  if (last >= 48 && last <= 57) return undefined;
-  return { ok: true, host: { kind: 'name', name: input } };
+  return !(last >= 48 && last <= 57);
+}
+
+/**
+ * Fast path: a canonical name, a plain dotted quad without leading zeros (which is its own
+ * canonical text), or IPv6 text of hex groups. Anything else returns undefined and takes the full path in normaliseHost,
+ * which gives the same answer for every input accepted here.
+ */
+function normaliseCanonical(input: string): HostResult | undefined {
+  const first = input.charCodeAt(0);
+  if (first >= 48 && first <= 57) {
+    const value = dottedQuadValue(input);
+    if (value !== undefined) {
+      const ip: IpAddress = { kind: 'ipv4', value: value >>> 0, text: input };
+      return { ok: true, host: { kind: 'ip', ip, name: input } };
+    }
+  }
+  if (isCanonicalName(input)) return { ok: true, host: { kind: 'name', name: input } };
+  const groups = ipv6GroupsFast(input);
+  if (groups !== undefined) {
+    const ip = ipv6FromGroups(groups);
+    return { ok: true, host: { kind: 'ip', ip, name: ip.text } };
+  }
+  return undefined;
 }
 
 /**
@@ -173,6 +187,8 @@ export function normaliseHost(input: string): HostResult {
   text = text.toLowerCase();
   if (text.endsWith('.')) text = text.slice(0, -1);
   if (text.length === 0) return { ok: false, error: 'the host name is empty' };
+  // Upper case or a trailing dot was all that kept most names off the fast path.
+  if (isCanonicalName(text)) return { ok: true, host: { kind: 'name', name: text } };
 
   if (looksLikeIpv4(text)) {
     const v4 = parseIpv4(text);
