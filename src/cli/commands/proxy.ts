@@ -11,7 +11,7 @@ import { Deciders } from '../../dataplane/decider/deciders.js';
 import { createDnsServer } from '../../dataplane/dns/setup.js';
 import { AuditLog } from '../../dataplane/events/audit-log.js';
 import { EventBus } from '../../dataplane/events/event-bus.js';
-import { upstreamTrust } from '../../dataplane/inspect/upstream.js';
+import { checkCaFiles } from '../../dataplane/inspect/upstream.js';
 import { createLogger, type LogLevel } from '../../dataplane/log.js';
 import { parseParentProxy } from '../../dataplane/net/parent-proxy.js';
 import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
@@ -70,7 +70,7 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
   const listen = parseListen(options.listen);
   const entrances = parseEntrances(options);
   const pins = asUsage(() => parsePins(options.resolve ?? []));
-  asUsage(() => upstreamTrust(options.upstreamCa ?? []), '--upstream-ca: ');
+  asUsage(() => checkCaFiles(options.upstreamCa ?? []), '--upstream-ca: ');
   const admin = options.adminListen ? parseListen(options.adminListen, '--admin-listen') : null;
   const dnsListen = options.dnsListen ? parseListen(options.dnsListen, '--dns-listen') : null;
   const parentProxy = options.upstreamProxy

@@ -11,7 +11,7 @@ import { createLogger, type LogLevel } from '../../dataplane/log.js';
 import { parsePins, SystemResolver } from '../../dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../dataplane/proxy/client-identity.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
-import { upstreamTrust } from '../../dataplane/inspect/upstream.js';
+import { checkCaFiles } from '../../dataplane/inspect/upstream.js';
 import { CertificateAuthority } from '../../dataplane/inspect/certificate-authority.js';
 import { upstreamsFor } from '../../dataplane/dns/setup.js';
 import { uuidv7 } from '../../dataplane/events/uuidv7.js';
@@ -93,7 +93,7 @@ function parseFlags(options: RunCommandOptions) {
     throw new UsageError((err as Error).message);
   }
   try {
-    upstreamTrust(options.upstreamCa ?? []);
+    checkCaFiles(options.upstreamCa ?? []);
   } catch (err) {
     throw new UsageError(`--upstream-ca: ${(err as Error).message}`);
   }
