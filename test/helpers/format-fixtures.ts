@@ -136,7 +136,12 @@ export function assertOnlyPolicyErrors(
   fc.assert(
     fc.property(input, role, (text, r) => {
       try {
-        parse({ text, file: 'fuzz.yaml', ...(r == null ? {} : { role: r }), ...extra });
+        parse({
+          text,
+          file: 'fuzz.yaml',
+          ...(r === null || r === undefined ? {} : { role: r }),
+          ...extra,
+        });
       } catch (err) {
         if (!(err instanceof PolicyError)) throw err;
       }
