@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
-import { makeTestCa, startTlsOrigin, type TlsOrigin } from '../inspect/tls-fixtures.js';
+import { makeTestCa, startTlsOrigin, type TlsOrigin } from '../helpers/test-tls.js';
 import { egressRun, restrictPolicy, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
 
 describe('egress run: git over HTTP', () => {
@@ -102,7 +102,7 @@ describe('egress run: inspect mode', () => {
     dir = sharedTempDir();
     const testCa = await makeTestCa('sandbox-origin');
     upstreamCa = testCa.certFile;
-    origin = await startTlsOrigin(testCa.ca, 'allowed.test', '127.0.0.2');
+    origin = await startTlsOrigin(testCa, 'allowed.test', '127.0.0.2');
   });
   after(async () => origin.close());
 
