@@ -1,12 +1,14 @@
 /** `egress proxy --dns-listen` end to end: the real command, dig, the audit log, SIGTERM. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FakeUpstream, a, dig } from './dns-harness.js';
-import { eventually } from '../helpers/proxy-harness.js';
+import { run } from '../helpers/run.js';
+import { listenPort, startEgress, type Child } from '../ops/ops-helpers.js';
+
+const DNS_READY = 'egress DNS listening on';
 
 describe('egress proxy --dns-listen', () => {
   it('serves DNS by the policy, forwards to --dns-upstream, answers pins, writes dns.query events', async () => {
@@ -20,36 +22,35 @@ describe('egress proxy --dns-listen', () => {
       policy,
       `version: 1\nname: cli-dns\nmode: restrict\nrules:\n  - allow: ['**.allowed.test']\n`,
     );
-    const child = spawn(process.execPath, [
-      'bin/egress',
-      'proxy',
-      '--policy',
-      policy,
-      '--listen',
-      '127.0.0.1:0',
-      '--dns-listen',
-      '127.0.0.1:0',
-      '--dns-upstream',
-      `127.0.0.60:${upstream.port}`,
-      '--resolve',
-      'pin.allowed.test=127.0.0.7',
-      '--audit-log',
-      audit,
-      '--log-level',
-      'error',
-    ]);
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    let child: Child | undefined;
     try {
-      await eventually(() => /egress DNS listening on [^:]+:(\d+)/.test(stderr), 5000);
-      const port = Number(/egress DNS listening on [^:]+:(\d+)/.exec(stderr)![1]);
+      child = await startEgress(
+        [
+          'proxy',
+          '--policy',
+          policy,
+          '--listen',
+          '127.0.0.1:0',
+          '--dns-listen',
+          '127.0.0.1:0',
+          '--dns-upstream',
+          `127.0.0.60:${upstream.port}`,
+          '--resolve',
+          'pin.allowed.test=127.0.0.7',
+          '--audit-log',
+          audit,
+          '--log-level',
+          'error',
+        ],
+        DNS_READY,
+      );
+      const port = listenPort(child.stderr(), DNS_READY);
       assert.match(await dig(port, ['www.allowed.test']), /192\.0\.2\.70/);
       assert.match(await dig(port, ['+tcp', 'evil.test']), /status: REFUSED/);
       assert.equal((await dig(port, ['+short', 'pin.allowed.test'])).trim(), '127.0.0.7');
       assert.deepEqual(upstream.names(), ['www.allowed.test']);
-      child.kill('SIGTERM');
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      assert.equal(code, 0);
+      child.process.kill('SIGTERM');
+      assert.equal(await child.exited, 0);
       const events = readFileSync(audit, 'utf8')
         .trim()
         .split('\n')
@@ -64,7 +65,7 @@ describe('egress proxy --dns-listen', () => {
         ],
       );
     } finally {
-      child.kill('SIGKILL');
+      child?.process.kill('SIGKILL');
       await upstream.close();
     }
   });
@@ -73,7 +74,7 @@ describe('egress proxy --dns-listen', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egress-dns-cli-'));
     const policy = join(dir, 'policy.yaml');
     writeFileSync(policy, `version: 1\nname: cli-dns\nmode: restrict\n`);
-    const child = spawn(process.execPath, [
+    const r = await run(process.execPath, [
       'bin/egress',
       'proxy',
       '--policy',
@@ -85,10 +86,7 @@ describe('egress proxy --dns-listen', () => {
       '--dns-upstream',
       'not-an-address',
     ]);
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    assert.equal(code, 2);
-    assert.match(stderr, /must be an IP address/);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /must be an IP address/);
   });
 });

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { FORMATS } from '../../src/policy/formats/index.js';
 import { assertImportEquivalent } from '../helpers/round-trip.js';
 import {
   assertOnlyPolicyErrors,
   decideText,
-  failureOf,
+  diagnosticsOf,
   fixturePath,
   parseFixture,
-} from '../helpers/format-cases.js';
+} from '../helpers/format-fixtures.js';
 import type { Policy } from '../../src/policy/index.js';
 
 const VALID = ['valid-rules.yaml', 'valid-simple.json', 'valid-policy-wide.yaml'];
@@ -159,14 +160,19 @@ describe('condukt: invalid policies', () => {
     ],
   };
   for (const [name, expected] of Object.entries(cases)) {
-    it(name, () => assert.deepEqual(failureOf('condukt', name), expected));
+    it(name, () =>
+      assert.deepEqual(
+        diagnosticsOf(() => parseFixture('condukt', name)),
+        expected,
+      ),
+    );
   }
 });
 
 describe('condukt: robustness', () => {
   it('throws nothing but PolicyError on arbitrary and mutated input', () => {
     assertOnlyPolicyErrors(
-      'condukt',
+      FORMATS.condukt.parse,
       VALID.map((n) => readFileSync(F(n), 'utf8')),
     );
   });

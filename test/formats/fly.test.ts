@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { FORMATS } from '../../src/policy/formats/index.js';
 import { assertImportEquivalent } from '../helpers/round-trip.js';
 import {
   assertOnlyPolicyErrors,
   decideText,
-  failureOf,
+  diagnosticsOf,
   fixturePath,
   parseFixture,
   verdicts,
-} from '../helpers/format-cases.js';
+} from '../helpers/format-fixtures.js';
 
 const VALID = ['valid-web.json', 'valid-all-machines.json', 'valid-ingress-only.json'];
 const F = (name: string) => fixturePath('fly', name);
@@ -127,14 +128,19 @@ describe('fly: invalid policies', () => {
     ],
   };
   for (const [name, expected] of Object.entries(cases)) {
-    it(name, () => assert.deepEqual(failureOf('fly', name), expected));
+    it(name, () =>
+      assert.deepEqual(
+        diagnosticsOf(() => parseFixture('fly', name)),
+        expected,
+      ),
+    );
   }
 });
 
 describe('fly: robustness', () => {
   it('throws nothing but PolicyError on arbitrary and mutated input', () => {
     assertOnlyPolicyErrors(
-      'fly',
+      FORMATS.fly.parse,
       VALID.map((n) => readFileSync(F(n), 'utf8')),
     );
   });

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { FORMATS } from '../../src/policy/formats/index.js';
 import { assertImportEquivalent } from '../helpers/round-trip.js';
 import {
   assertOnlyPolicyErrors,
   decideText,
-  failureOf,
+  diagnosticsOf,
   fixturePath,
   parseFixture,
   verdicts,
-} from '../helpers/format-cases.js';
+} from '../helpers/format-fixtures.js';
 
 const F = (name: string) => fixturePath('smokescreen', name);
 /** Every valid (fixture, role) pair. */
@@ -207,7 +208,7 @@ describe('smokescreen: invalid ACLs and roles', () => {
   for (const [name, role, expected] of cases) {
     it(`${name} (role ${role ?? 'none'})`, () =>
       assert.deepEqual(
-        failureOf('smokescreen', name, role === undefined ? {} : { role }),
+        diagnosticsOf(() => parseFixture('smokescreen', name, role === undefined ? {} : { role })),
         expected,
       ));
   }
@@ -215,7 +216,7 @@ describe('smokescreen: invalid ACLs and roles', () => {
 
 describe('smokescreen: robustness', () => {
   it('throws nothing but PolicyError on arbitrary and mutated input', () => {
-    assertOnlyPolicyErrors('smokescreen', [
+    assertOnlyPolicyErrors(FORMATS.smokescreen.parse, [
       readFileSync(F('valid-acl.yaml'), 'utf8'),
       readFileSync(F('valid-default-only.yaml'), 'utf8'),
     ]);

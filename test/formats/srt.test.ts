@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { FORMATS } from '../../src/policy/formats/index.js';
 import { assertImportEquivalent } from '../helpers/round-trip.js';
 import {
   assertOnlyPolicyErrors,
   decideText,
-  failureOf,
+  diagnosticsOf,
   fixturePath,
   parseFixture,
   verdicts,
-} from '../helpers/format-cases.js';
+} from '../helpers/format-fixtures.js';
 
 const VALID = ['valid-settings.json', 'valid-minimal.json', 'valid-deny-all.json'];
 const F = (name: string) => fixturePath('srt', name);
@@ -140,14 +141,19 @@ describe('srt: invalid settings', () => {
     ],
   };
   for (const [name, expected] of Object.entries(cases)) {
-    it(name, () => assert.deepEqual(failureOf('srt', name), expected));
+    it(name, () =>
+      assert.deepEqual(
+        diagnosticsOf(() => parseFixture('srt', name)),
+        expected,
+      ),
+    );
   }
 });
 
 describe('srt: robustness', () => {
   it('throws nothing but PolicyError on arbitrary and mutated input', () => {
     assertOnlyPolicyErrors(
-      'srt',
+      FORMATS.srt.parse,
       VALID.map((n) => readFileSync(F(n), 'utf8')),
     );
   });

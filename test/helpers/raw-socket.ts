@@ -1,10 +1,9 @@
 /**
  * Byte-level helpers for proxy tests: a raw TCP client that reads exact byte counts, a raw TCP
- * origin that records every connection and byte, and an async curl runner (the proxy runs in
- * the test process, so clients must never block the event loop).
+ * origin that records every connection and byte, and a TLS handshake that is expected to fail.
  */
-import { execFile } from 'node:child_process';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 
 export class RawClient {
   private buffer = Buffer.alloc(0);
@@ -103,22 +102,22 @@ export async function startRawOrigin(host: string, reply?: Buffer): Promise<RawO
   return origin;
 }
 
-export interface CurlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function curl(args: string[], timeoutMs = 10_000): Promise<CurlResult> {
+/**
+ * Starts TLS over `socket` (e.g. an open tunnel) with SNI `servername`; resolves with the
+ * handshake's error, or with an Error saying it succeeded. With `ca` the peer is verified
+ * against it; without, any certificate is accepted, so only a refusal can fail the handshake.
+ */
+export function tlsHandshakeError(socket: Socket, servername: string, ca?: string): Promise<Error> {
   return new Promise((resolve) => {
-    execFile(
-      'curl',
-      ['--silent', '--show-error', '--max-time', String(timeoutMs / 1000), ...args],
-      { encoding: 'utf8' },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    const tls = tlsConnect({
+      socket,
+      servername,
+      ...(ca === undefined ? { rejectUnauthorized: false } : { ca }),
+    });
+    tls.on('error', resolve);
+    tls.on('secureConnect', () => {
+      tls.destroy();
+      resolve(new Error('handshake unexpectedly succeeded'));
+    });
   });
 }

@@ -1,4 +1,8 @@
-/** Runs a real client (curl, git, python3) without blocking the event loop the proxy runs on. */
+/**
+ * Runs real clients (curl, git, python3, bin/egress) without blocking the event loop: the proxy
+ * under test usually runs in the test process. Nothing here throws on a failed command; the
+ * exit code is in the result for the test to assert on.
+ */
 import { execFile } from 'node:child_process';
 
 export interface RunResult {
@@ -7,6 +11,7 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Runs `cmd` to completion; `code` is its exit status (1 if it could not run or timed out). */
 export function run(
   cmd: string,
   args: string[],
@@ -33,6 +38,39 @@ export function run(
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/** curl in silent mode that still shows errors, giving up after `timeoutMs`. */
+export function curl(args: string[], timeoutMs = 10_000): Promise<RunResult> {
+  return run(
+    'curl',
+    ['--silent', '--show-error', '--max-time', String(timeoutMs / 1000), ...args],
+    {
+      timeoutMs: timeoutMs + 10_000,
+    },
+  );
+}
+
+/**
+ * curl through `proxyUrl` printing only "STATUS REASON" (REASON from x-egress-reason, empty when
+ * the proxy sent none), e.g. "403 default_deny" or "200 ".
+ */
+export function curlStatus(
+  proxyUrl: string,
+  url: string,
+  extra: string[] = [],
+): Promise<RunResult> {
+  return run('curl', [
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code} %header{x-egress-reason}',
+    '-x',
+    proxyUrl,
+    ...extra,
+    url,
+  ]);
 }
 
 /** The environment a client needs to use only our proxy (and no other). */

@@ -3,7 +3,7 @@
  * file in a temp folder readable by every user (the ordinary-user tests run as nobody), and
  * the audit log read back.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../src/dataplane/events/event.js';
 
@@ -106,4 +107,38 @@ export function processesWith(marker: string): string[] {
 
 export function commandExists(name: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, name)));
+}
+
+/**
+ * A git repository with one commit at DIR/work, cloned bare to DIR/served/repo.git and ready to
+ * be served over "dumb" HTTP (git fetches its files as they are).
+ */
+export function servedGitRepo(dir: string): void {
+  const work = join(dir, 'work');
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@t',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@t',
+  };
+  const git = (args: string[], cwd = work) =>
+    execFileSync('git', args, { cwd, stdio: 'ignore', env });
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  execFileSync('sh', ['-c', `echo hello > ${work}/README`]);
+  git(['add', 'README']);
+  git(['commit', '-q', '-m', 'first']);
+  git(['clone', '-q', '--bare', work, join(dir, 'served', 'repo.git')], dir);
+  git(['update-server-info'], join(dir, 'served', 'repo.git'));
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for flags that need a fixed port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

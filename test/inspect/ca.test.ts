@@ -13,7 +13,8 @@ import {
 } from '../../src/dataplane/inspect/certificate-authority.js';
 import { LeafCache } from '../../src/dataplane/inspect/leaf-cache.js';
 import { startProxy } from '../helpers/proxy-harness.js';
-import { curl, makeTestCa, run, startTlsOrigin, tempDir } from './tls-fixtures.js';
+import { curl, run } from '../helpers/run.js';
+import { makeTestCa, startTlsOrigin, tempDir } from '../helpers/test-tls.js';
 
 describe('inspection CA', () => {
   it('is created on first use with a 0600 key, and reused after', async () => {
@@ -79,6 +80,7 @@ describe('inspection CA', () => {
       '--workspace',
       'test-ws',
     ]);
+    assert.equal(exported.code, 0, exported.stderr);
     assert.match(
       exported.stdout,
       /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/,
@@ -89,7 +91,7 @@ describe('inspection CA', () => {
     await import('node:fs').then((fs) => fs.writeFileSync(caFile, exported.stdout));
 
     const testCa = await makeTestCa('origin');
-    const origin = await startTlsOrigin(testCa.ca, 'secure.test');
+    const origin = await startTlsOrigin(testCa, 'secure.test');
     const policy = `version: 1\nname: p\nmode: inspect\nrules:\n  - allow: [secure.test, "127.0.0.3"]\n`;
     try {
       for (let restart = 0; restart < 2; restart++) {
@@ -122,6 +124,7 @@ describe('inspection CA', () => {
       '--workspace',
       'test-ws',
     ]);
+    assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, exported.stdout);
   });
 });

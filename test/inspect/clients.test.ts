@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { CertificateAuthority } from '../../src/dataplane/inspect/certificate-authority.js';
 import { eventually, startProxy, type TestProxy } from '../helpers/proxy-harness.js';
 import { proxyEnv, run } from '../helpers/run.js';
-import { makeTestCa, startTlsOrigin, tempDir, type TlsOrigin } from './tls-fixtures.js';
+import { makeTestCa, startTlsOrigin, tempDir, type TlsOrigin } from '../helpers/test-tls.js';
 
 const POLICY = `version: 1
 name: inspect-clients
@@ -44,7 +44,7 @@ describe('inspect mode: Python and git', () => {
       assert.equal((await run('git', args, { cwd: work })).code, 0);
     }
     assert.equal((await run('git', ['update-server-info'], { cwd: bare })).code, 0);
-    origin = await startTlsOrigin(testCa.ca, 'git.test', '127.0.0.3', (req, res) => {
+    origin = await startTlsOrigin(testCa, 'git.test', '127.0.0.3', (req, res) => {
       if (req.url?.startsWith('/api')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{"token":"tok_abc123","ok":true}');

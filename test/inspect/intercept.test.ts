@@ -20,14 +20,15 @@ import {
   type Origin,
   type TestProxy,
 } from '../helpers/proxy-harness.js';
+import { tlsHandshakeError } from '../helpers/raw-socket.js';
+import { curl } from '../helpers/run.js';
 import {
-  curl,
   makeTestCa,
   startTlsOrigin,
   tempDir,
   type TestCa,
   type TlsOrigin,
-} from './tls-fixtures.js';
+} from '../helpers/test-tls.js';
 
 const POLICY = `
 version: 1
@@ -57,7 +58,7 @@ describe('inspect mode: TLS interception', () => {
   before(async () => {
     testCa = await makeTestCa('origin-ca');
     otherCa = await makeTestCa('stranger-ca');
-    origin = await startTlsOrigin(testCa.ca, 'secure.test', '127.0.0.3', (req, res, body) => {
+    origin = await startTlsOrigin(testCa, 'secure.test', '127.0.0.3', (req, res, body) => {
       if (req.url === '/big') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('x'.repeat(1000));
@@ -66,7 +67,7 @@ describe('inspect mode: TLS interception', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'sid=s3cr3t-cookie' });
       res.end(JSON.stringify({ echoed: body, token: 'tok_abcdef123' }));
     });
-    untrusted = await startTlsOrigin(otherCa.ca, 'untrusted.test', '127.0.0.4');
+    untrusted = await startTlsOrigin(otherCa, 'untrusted.test', '127.0.0.4');
     plain = await startOrigin('127.0.0.2');
     stateDir = tempDir('egress-state-');
     proxy = await startProxy(POLICY, {
@@ -215,15 +216,7 @@ describe('inspect mode: TLS interception', () => {
 
   it('refuses SNI fronting: a ClientHello naming a host the policy does not allow', async () => {
     const socket = await connectTunnel(proxy.port, `secure.test:${origin.port}`);
-    const err = await new Promise<Error>((resolve) => {
-      const tls = tlsConnect({
-        socket,
-        servername: 'evil.example',
-        ca: readFileSync(egressCaFile, 'utf8'),
-      });
-      tls.on('secureConnect', () => resolve(new Error('handshake unexpectedly succeeded')));
-      tls.on('error', resolve);
-    });
+    const err = await tlsHandshakeError(socket, 'evil.example', readFileSync(egressCaFile, 'utf8'));
     assert.match(err.message, /access denied|alert|ECONNRESET|socket/i);
     await eventually(() =>
       proxy.events.some((e) => e.type === 'request.denied' && e.reason === 'sni_mismatch'),

@@ -1,15 +1,13 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { AdminServer } from '../../src/dataplane/admin/admin-server.js';
 import { ProxyMetrics } from '../../src/dataplane/admin/proxy-metrics.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
 import { parseParentProxy } from '../../src/dataplane/net/parent-proxy.js';
 import { eventually, startOrigin, startProxy, type Origin } from '../helpers/proxy-harness.js';
+import { run } from '../helpers/run.js';
 import { listenPort, proxyGet, startEgress } from './ops-helpers.js';
 
-const run = promisify(execFile);
 let origin: Origin;
 before(async () => {
   origin = await startOrigin('127.0.0.2');

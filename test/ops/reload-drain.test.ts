@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
-import { listenPort, proxyGet, startEgress, waitFor } from './ops-helpers.js';
+import { listenPort, proxyGet, startEgress, waitFor, type Child } from './ops-helpers.js';
 
 let origin: Origin;
 before(async () => {
@@ -26,6 +26,30 @@ rules:
   - deny: [first.test]
   - allow: [second.test, "127.0.0.2"]
 `;
+
+/**
+ * Writes `policy` to a fresh folder and starts `egress proxy` on it, listening on an ephemeral
+ * port with first.test pinned to the origin; `extra` adds flags (it gets the folder).
+ */
+async function startProxyOn(
+  policy: string,
+  extra: (dir: string) => string[],
+): Promise<{ policyFile: string; child: Child }> {
+  const dir = mkdtempSync(join(tmpdir(), 'egress-reload-'));
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, policy);
+  const child = await startEgress([
+    'proxy',
+    '--policy',
+    policyFile,
+    '--listen',
+    '127.0.0.1:0',
+    '--resolve',
+    'first.test=127.0.0.2',
+    ...extra(dir),
+  ]);
+  return { policyFile, child };
+}
 
 /** Opens a CONNECT tunnel through the proxy and returns the socket once it is established. */
 function openTunnel(
@@ -61,17 +85,7 @@ async function getOverTunnel(
 }
 
 test('SIGHUP reloads: new decisions apply, an open tunnel stays up, a bad policy is refused, SIGTERM drains', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'egress-reload-'));
-  const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, allowing('first'));
-  const child = await startEgress([
-    'proxy',
-    '--policy',
-    policyFile,
-    '--listen',
-    '127.0.0.1:0',
-    '--resolve',
-    'first.test=127.0.0.2',
+  const { policyFile, child } = await startProxyOn(allowing('first'), (dir) => [
     '--resolve',
     'second.test=127.0.0.2',
     '--audit-log',
@@ -124,20 +138,7 @@ test('SIGHUP reloads: new decisions apply, an open tunnel stays up, a bad policy
 });
 
 test('SIGTERM with a tunnel that finishes during the drain: exits 0 as soon as it is done', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'egress-drain-'));
-  const policyFile = join(dir, 'policy.yaml');
-  writeFileSync(policyFile, allowing('first'));
-  const child = await startEgress([
-    'proxy',
-    '--policy',
-    policyFile,
-    '--listen',
-    '127.0.0.1:0',
-    '--resolve',
-    'first.test=127.0.0.2',
-    '--drain-timeout',
-    '20000',
-  ]);
+  const { child } = await startProxyOn(allowing('first'), () => ['--drain-timeout', '20000']);
   try {
     const tunnel = await openTunnel(listenPort(child.stderr()), `first.test:${origin.port}`);
     const started = Date.now();

@@ -1,14 +1,13 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
+import { run } from '../helpers/run.js';
 import { listenPort, startEgress, waitFor, type Child } from './ops-helpers.js';
 
-const run = promisify(execFile);
 let origin: Origin;
 before(async () => {
   origin = await startOrigin('127.0.0.2');

@@ -17,12 +17,7 @@ import {
   type TestProxy,
 } from '../helpers/proxy-harness.js';
 import { proxyEnv, run } from '../helpers/run.js';
-import {
-  createTestCa,
-  startHttpsOrigin,
-  type HttpsOrigin,
-  type TestCa,
-} from '../helpers/test-tls.js';
+import { makeTestCa, startTlsOrigin, type TestCa, type TlsOrigin } from '../helpers/test-tls.js';
 
 const POLICY = (mode: string) => `version: 1
 name: clients
@@ -41,17 +36,17 @@ const PINS = {
 
 describe('real clients through the proxy (restrict)', () => {
   let origin: Origin;
-  let secure: HttpsOrigin;
+  let secure: TlsOrigin;
   let ca: TestCa;
   let proxy: TestProxy;
-  let caFile: string;
 
   before(async () => {
     origin = await startOrigin('127.0.0.2');
-    ca = await createTestCa();
-    secure = await startHttpsOrigin(ca, ['secure.test', 'denied.test']);
-    caFile = join(mkdtempSync(join(tmpdir(), 'egress-ca-')), 'ca.pem');
-    writeFileSync(caFile, ca.certPem);
+    ca = await makeTestCa();
+    secure = await startTlsOrigin(ca, ['secure.test', 'denied.test'], '127.0.0.3', (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`secure origin ${req.url}\n`);
+    });
     proxy = await startProxy(POLICY('restrict'), { pins: PINS });
   });
   after(async () => {
@@ -107,7 +102,7 @@ describe('real clients through the proxy (restrict)', () => {
     const r = await run('curl', [
       '-sS',
       '--cacert',
-      caFile,
+      ca.certFile,
       '-x',
       proxy.url,
       `https://secure.test:${secure.port}/tls`,
@@ -122,7 +117,7 @@ describe('real clients through the proxy (restrict)', () => {
       '-sS',
       '-v',
       '--cacert',
-      caFile,
+      ca.certFile,
       '-x',
       proxy.url,
       `https://denied.test:${secure.port}/`,
@@ -180,7 +175,7 @@ except urllib.error.HTTPError as e:
       '-c',
       script,
       proxy.url,
-      caFile,
+      ca.certFile,
       `http://allowed.test:${origin.port}/py`,
       `https://secure.test:${secure.port}/py`,
       `http://denied.test:${origin.port}/py`,

@@ -4,12 +4,16 @@
  * raw TCP server on 127.0.0.5 that counts connections) never saw a single connection or byte.
  */
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import type { Resolver } from '../../src/dataplane/net/resolver.js';
 import { startOrigin, startProxy, type Origin, type TestProxy } from '../helpers/proxy-harness.js';
-import { RawClient, startRawOrigin, type RawOrigin } from '../helpers/raw-socket.js';
-import { run } from '../helpers/run.js';
+import {
+  RawClient,
+  startRawOrigin,
+  tlsHandshakeError,
+  type RawOrigin,
+} from '../helpers/raw-socket.js';
+import { curlStatus, run } from '../helpers/run.js';
 
 /** allowed.test → 127.0.0.2 (allowed on purpose); everything on 127.0.0.5 must stay unreachable. */
 const POLICY = `version: 1
@@ -68,18 +72,7 @@ describe('evasion suite', () => {
     await victim.close();
   });
 
-  const get = (url: string, extra: string[] = []) =>
-    run('curl', [
-      '-sS',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code} %header{x-egress-reason}',
-      '-x',
-      proxy.url,
-      ...extra,
-      url,
-    ]);
+  const get = (url: string, extra: string[] = []) => curlStatus(proxy.url, url, extra);
 
   it('sanity: the allowed origin is reachable by name', async () => {
     const r = await get(`http://allowed.test:${allowed.port}/`);
@@ -162,38 +155,11 @@ describe('evasion suite', () => {
       },
     );
     try {
-      const loop = await run('curl', [
-        '-sS',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code} %header{x-egress-reason}',
-        '-x',
-        proxy2.url,
-        `http://loopy.test:${victim.port}/`,
-      ]);
+      const loop = await curlStatus(proxy2.url, `http://loopy.test:${victim.port}/`);
       assert.equal(loop.stdout, '403 ip_class:loopback');
-      const meta = await run('curl', [
-        '-sS',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code} %header{x-egress-reason}',
-        '-x',
-        proxy2.url,
-        'http://metadata.test/latest/meta-data/',
-      ]);
+      const meta = await curlStatus(proxy2.url, 'http://metadata.test/latest/meta-data/');
       assert.equal(meta.stdout, '403 ip_class:metadata');
-      const literal = await run('curl', [
-        '-sS',
-        '-o',
-        '/dev/null',
-        '-w',
-        '%{http_code} %header{x-egress-reason}',
-        '-x',
-        proxy2.url,
-        'http://169.254.169.254/',
-      ]);
+      const literal = await curlStatus(proxy2.url, 'http://169.254.169.254/');
       assert.equal(literal.stdout, '403 default_deny');
     } finally {
       await proxy2.close();
@@ -222,15 +188,7 @@ describe('evasion suite', () => {
     );
     const head = (await client.read(39)).toString();
     assert.match(head, /^HTTP\/1\.1 200/);
-    const error = await new Promise<Error>((resolve) => {
-      const tls = tlsConnect({
-        socket: client.socket,
-        servername: 'denied.test',
-        rejectUnauthorized: false,
-      });
-      tls.on('error', resolve);
-      tls.on('secureConnect', () => resolve(new Error('handshake unexpectedly succeeded')));
-    });
+    const error = await tlsHandshakeError(client.socket, 'denied.test');
     assert.match(error.message, /access denied|alert/i);
     assert.equal(allowed.seen.filter((s) => s.url === '/sni').length, 0);
   });

@@ -8,21 +8,10 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { eventually, startOrigin, startProxy } from '../helpers/proxy-harness.js';
-import { run } from '../helpers/run.js';
+import { curlStatus, run } from '../helpers/run.js';
 
 const POLICY =
   'version: 1\nname: faults\nmode: restrict\nrules:\n  - allow: [up.test, denied-not.test, "127.0.0.2"]\n';
-const curlCode = (proxyUrl: string, url: string) =>
-  run('curl', [
-    '-sS',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code} %header{x-egress-reason}',
-    '-x',
-    proxyUrl,
-    url,
-  ]);
 
 describe('upstream faults', () => {
   it('an upstream that resets mid-response: the client sees the cut, the proxy stays up', async () => {
@@ -46,7 +35,7 @@ describe('upstream faults', () => {
         `http://up.test:${port}/big`,
       ]);
       assert.notEqual(cut.code, 0, 'curl notices the truncated body');
-      const after = await curlCode(proxy.url, `http://up.test:${origin.port}/next`);
+      const after = await curlStatus(proxy.url, `http://up.test:${origin.port}/next`);
       assert.equal(after.stdout, '200 ', 'the proxy still serves');
       const tunnel = await run('curl', [
         '-sS',
@@ -73,7 +62,7 @@ describe('upstream faults', () => {
     const proxy = await startProxy(POLICY, { pins: { 'up.test': '127.0.0.2' } });
     try {
       assert.equal(
-        (await curlCode(proxy.url, `http://up.test:${port}/`)).stdout,
+        (await curlStatus(proxy.url, `http://up.test:${port}/`)).stdout,
         '502 upstream_refused',
       );
       const connect = await run('curl', [
@@ -107,7 +96,7 @@ describe('upstream faults', () => {
     });
     try {
       assert.equal(
-        (await curlCode(proxy.url, `http://up.test:${port}/`)).stdout,
+        (await curlStatus(proxy.url, `http://up.test:${port}/`)).stdout,
         '504 upstream_timeout',
       );
     } finally {
@@ -120,7 +109,7 @@ describe('upstream faults', () => {
   it('a name that does not resolve is 502 with a dns_* reason', async () => {
     const proxy = await startProxy(POLICY, { pins: {} });
     try {
-      assert.equal((await curlCode(proxy.url, 'http://up.test/')).stdout, '502 dns_nxdomain');
+      assert.equal((await curlStatus(proxy.url, 'http://up.test/')).stdout, '502 dns_nxdomain');
     } finally {
       await proxy.close();
     }
@@ -159,14 +148,14 @@ describe('audit log faults (fail closed)', () => {
     });
     try {
       // The first allowed request's event is what discovers the full disk.
-      await curlCode(proxy.url, `http://up.test:${origin.port}/`);
+      await curlStatus(proxy.url, `http://up.test:${origin.port}/`);
       await eventually(() => !proxy.proxy.context.bus.healthy);
       assert.equal(
-        (await curlCode(proxy.url, `http://up.test:${origin.port}/`)).stdout,
+        (await curlStatus(proxy.url, `http://up.test:${origin.port}/`)).stdout,
         '503 audit_unavailable',
       );
       assert.equal(
-        (await curlCode(proxy.url, `http://other.test:${origin.port}/`)).stdout,
+        (await curlStatus(proxy.url, `http://other.test:${origin.port}/`)).stdout,
         '403 default_deny',
       );
       assert.equal(origin.seen.length <= 1, true, 'nothing passes once the audit log is down');
@@ -198,7 +187,7 @@ describe('limits', () => {
         `http://up.test:${origin.port}/`,
       ]);
       assert.equal(big.stdout, '431');
-      assert.equal((await curlCode(proxy.url, `http://up.test:${origin.port}/`)).stdout, '200 ');
+      assert.equal((await curlStatus(proxy.url, `http://up.test:${origin.port}/`)).stdout, '200 ');
       assert.equal(origin.seen.length, 1, 'only the small request reached the origin');
     } finally {
       await proxy.close();
@@ -216,7 +205,7 @@ describe('limits', () => {
     const held = [await RawClient.open(proxy.port), await RawClient.open(proxy.port)];
     try {
       await eventually(() => proxy.proxy.connections === 2);
-      const r = await curlCode(proxy.url, `http://up.test:${origin.port}/`);
+      const r = await curlStatus(proxy.url, `http://up.test:${origin.port}/`);
       assert.equal(r.stdout.split(' ')[0], '503');
     } finally {
       held.forEach((c) => c.close());

@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
 import { compilePolicy } from '../../src/policy/index.js';
 import { parseNative } from '../../src/policy/formats/native/parse.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
@@ -17,7 +16,13 @@ import {
   type Origin,
   type TestProxy,
 } from '../helpers/proxy-harness.js';
-import { curl, RawClient, startRawOrigin, type RawOrigin } from '../helpers/raw-socket.js';
+import {
+  RawClient,
+  startRawOrigin,
+  tlsHandshakeError,
+  type RawOrigin,
+} from '../helpers/raw-socket.js';
+import { curl } from '../helpers/run.js';
 
 const POLICY = `
 version: 1
@@ -257,15 +262,7 @@ describe('SOCKS5 (RFC 1928) through the gate', () => {
         domainRequest(1, 'allowed.test', raw.port),
       );
       assert.equal(reply, 0);
-      const error = await new Promise<Error>((resolve) => {
-        const tls = tlsConnect({
-          socket: client.socket,
-          servername: 'denied.test',
-          rejectUnauthorized: false,
-        });
-        tls.on('error', resolve);
-        tls.on('secureConnect', () => resolve(new Error('handshake completed')));
-      });
+      const error = await tlsHandshakeError(client.socket, 'denied.test');
       assert.match(error.message, /access denied|alert/i);
       assert.equal(raw.received.length, 0, 'the origin never saw a byte');
       assert.ok(denials(proxy.events).some((e) => e.reason === 'sni_mismatch'));

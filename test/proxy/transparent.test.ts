@@ -19,8 +19,9 @@ import {
   type Origin,
   type TestProxy,
 } from '../helpers/proxy-harness.js';
-import { curl, RawClient } from '../helpers/raw-socket.js';
-import { selfSignedCert, type TestCert } from '../helpers/test-cert.js';
+import { RawClient } from '../helpers/raw-socket.js';
+import { curl } from '../helpers/run.js';
+import { makeTestCa, type TestLeaf } from '../helpers/test-tls.js';
 
 const POLICY = `
 version: 1
@@ -33,20 +34,21 @@ default: deny
 
 const PINS = { 'allowed.test': '127.0.0.2', 'denied.test': '127.0.0.2' };
 
-interface TlsOrigin {
+interface SniEchoOrigin {
   port: number;
   /** TCP connections accepted (before any TLS). */
   connections: number;
   close(): Promise<void>;
 }
 
-async function startTlsOrigin(cert: TestCert): Promise<TlsOrigin> {
+/** A raw TLS server on 127.0.0.2 that answers each connection with the SNI name it saw. */
+async function startSniEchoOrigin(leaf: TestLeaf): Promise<SniEchoOrigin> {
   const sockets = new Set<Socket>();
-  const server: TlsServer = createTlsServer({ key: cert.key, cert: cert.cert }, (tls) => {
+  const server: TlsServer = createTlsServer({ key: leaf.keyPem, cert: leaf.certPem }, (tls) => {
     tls.on('error', () => tls.destroy());
     tls.end(`hello ${tls.servername}\n`);
   });
-  const origin: TlsOrigin = { port: 0, connections: 0, close: async () => {} };
+  const origin: SniEchoOrigin = { port: 0, connections: 0, close: async () => {} };
   server.on('connection', (s: Socket) => {
     origin.connections++;
     sockets.add(s);
@@ -85,15 +87,16 @@ function tlsThrough(
 const denials = (events: AuditEvent[]) => events.filter((e) => e.type === 'request.denied');
 
 describe('transparent listener: TLS by SNI', () => {
-  let cert: TestCert;
-  let origin: TlsOrigin;
+  let caPem: string;
+  let origin: SniEchoOrigin;
   let proxy: TestProxy;
   let mapped: TransparentListener;
   let unmapped: TransparentListener;
 
   before(async () => {
-    cert = await selfSignedCert(['allowed.test', 'denied.test']);
-    origin = await startTlsOrigin(cert);
+    const ca = await makeTestCa();
+    caPem = ca.certPem;
+    origin = await startSniEchoOrigin(await ca.issue(['allowed.test', 'denied.test']));
     proxy = await startProxy(POLICY, { pins: PINS });
     // As if `REDIRECT` sent the origin's port to this listener: "treat as original port N".
     mapped = new TransparentListener(proxy.proxy.context, '127.0.0.1', 0, origin.port);
@@ -109,7 +112,7 @@ describe('transparent listener: TLS by SNI', () => {
   });
 
   it('an allowed server name reaches the TLS origin, end to end (the certificate verifies)', async () => {
-    const said = await tlsThrough(mapped.address!.port, 'allowed.test', cert.cert);
+    const said = await tlsThrough(mapped.address!.port, 'allowed.test', caPem);
     assert.equal(said, 'hello allowed.test\n');
     await eventually(() => proxy.events.some((e) => e.type === 'request.closed'));
     const allowed = proxy.events.find((e) => e.type === 'request.allowed');
@@ -126,7 +129,7 @@ describe('transparent listener: TLS by SNI', () => {
 
   it('a denied server name gets a TLS access_denied alert and the origin never sees a connection', async () => {
     const before = origin.connections;
-    const result = await tlsThrough(mapped.address!.port, 'denied.test', cert.cert);
+    const result = await tlsThrough(mapped.address!.port, 'denied.test', caPem);
     assert.ok(result instanceof Error);
     assert.match(result.message, /access denied/i);
     assert.equal(origin.connections, before);
@@ -136,7 +139,7 @@ describe('transparent listener: TLS by SNI', () => {
   it('no server name: denied with no_destination_name', async () => {
     const before = origin.connections;
     // Node sends no SNI when connecting to an IP address without a servername.
-    const result = await tlsThrough(mapped.address!.port, undefined, cert.cert);
+    const result = await tlsThrough(mapped.address!.port, undefined, caPem);
     assert.ok(result instanceof Error);
     assert.equal(origin.connections, before);
     const last = denials(proxy.events).at(-1);
@@ -145,7 +148,7 @@ describe('transparent listener: TLS by SNI', () => {
   });
 
   it('without a port mapping, TLS means port 443', async () => {
-    await tlsThrough(unmapped.address!.port, 'allowed.test', cert.cert);
+    await tlsThrough(unmapped.address!.port, 'allowed.test', caPem);
     await eventually(() => proxy.events.some((e) => e.type === 'request.failed'));
     const failed = proxy.events.find((e) => e.type === 'request.failed');
     assert.equal(failed?.destination?.port, 443);

@@ -4,13 +4,18 @@
  * (whose key the command cannot read).
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
-import { makeTestCa, startTlsOrigin, type TlsOrigin } from '../inspect/tls-fixtures.js';
-import { egressRun, restrictPolicy, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
+import { makeTestCa, startTlsOrigin, type TlsOrigin } from '../helpers/test-tls.js';
+import {
+  egressRun,
+  restrictPolicy,
+  servedGitRepo,
+  sharedTempDir,
+  writePolicy,
+} from '../helpers/sandbox.js';
 
 describe('egress run: git over HTTP', () => {
   let dir: string;
@@ -18,25 +23,7 @@ describe('egress run: git over HTTP', () => {
 
   before(async () => {
     dir = sharedTempDir();
-    const work = join(dir, 'work');
-    const git = (args: string[], cwd = work) =>
-      execFileSync('git', args, {
-        cwd,
-        stdio: 'ignore',
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 't',
-          GIT_AUTHOR_EMAIL: 't@t',
-          GIT_COMMITTER_NAME: 't',
-          GIT_COMMITTER_EMAIL: 't@t',
-        },
-      });
-    execFileSync('git', ['init', '-q', '-b', 'main', work]);
-    execFileSync('sh', ['-c', `echo hello > ${work}/README`]);
-    git(['add', 'README']);
-    git(['commit', '-q', '-m', 'first']);
-    git(['clone', '-q', '--bare', work, join(dir, 'served', 'repo.git')], dir);
-    git(['update-server-info'], join(dir, 'served', 'repo.git'));
+    servedGitRepo(dir);
     // "Dumb" HTTP: git fetches the repository's files as they are.
     origin = await startOrigin('127.0.0.2', (req, res) => {
       const path = normalize(join(dir, 'served', decodeURIComponent(req.url!.split('?')[0]!)));
@@ -102,7 +89,7 @@ describe('egress run: inspect mode', () => {
     dir = sharedTempDir();
     const testCa = await makeTestCa('sandbox-origin');
     upstreamCa = testCa.certFile;
-    origin = await startTlsOrigin(testCa.ca, 'allowed.test', '127.0.0.2');
+    origin = await startTlsOrigin(testCa, 'allowed.test', '127.0.0.2');
   });
   after(async () => origin.close());
 

@@ -4,33 +4,13 @@
  * then lets the same command pass in restrict mode, and a new destination is denied.
  */
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
-import { egressRun, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
+import { egressRun, servedGitRepo, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
 import { parseNative } from '../../src/policy/formats/native/parse.js';
 import { learnPolicy, type Observation } from '../../src/policy/learn/learned-policy.js';
-
-function servedRepo(dir: string): void {
-  const work = join(dir, 'work');
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@t',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@t',
-  };
-  const git = (args: string[], cwd = work) =>
-    execFileSync('git', args, { cwd, stdio: 'ignore', env });
-  execFileSync('git', ['init', '-q', '-b', 'main', work]);
-  execFileSync('sh', ['-c', `echo hello > ${work}/README`]);
-  git(['add', 'README']);
-  git(['commit', '-q', '-m', 'first']);
-  git(['clone', '-q', '--bare', work, join(dir, 'served', 'repo.git')], dir);
-  git(['update-server-info'], join(dir, 'served', 'repo.git'));
-}
 
 describe('egress run --learn', () => {
   let dir: string;
@@ -41,7 +21,7 @@ describe('egress run --learn', () => {
 
   before(async () => {
     dir = sharedTempDir();
-    servedRepo(dir);
+    servedGitRepo(dir);
     origin = await startOrigin('127.0.0.2', (req, res) => {
       const path = normalize(join(dir, 'served', decodeURIComponent(req.url!.split('?')[0]!)));
       if (

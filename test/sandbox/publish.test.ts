@@ -4,19 +4,14 @@
  */
 import { strict as assert } from 'node:assert';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { before, describe, it } from 'node:test';
-import { egressRun, restrictPolicy, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import {
+  egressRun,
+  freePort,
+  restrictPolicy,
+  sharedTempDir,
+  writePolicy,
+} from '../helpers/sandbox.js';
 
 function get(port: number): Promise<{ status: number; body: string } | null> {
   return new Promise((resolve) => {

@@ -5,27 +5,18 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
 import {
   egressRun,
+  freePort,
   readEvents,
   restrictPolicy,
   sharedTempDir,
   writePolicy,
 } from '../helpers/sandbox.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('egress run --proxy (a running egress proxy)', () => {
   let origin: Origin;

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { closeServer, listenServer } from '../net/listen.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 
 export interface AdminServerOptions {
@@ -39,20 +40,13 @@ export class AdminServer {
   }
 
   async start(): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.listening = this.server.address() as AddressInfo;
+    this.listening = await listenServer(this.server, this.options.port, this.options.host);
     return this.listening;
   }
 
   async close(): Promise<void> {
     if (!this.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = closeServer(this.server);
     this.server.closeAllConnections();
     await closed;
     this.listening = null;

@@ -8,6 +8,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
+import { closeServer, listenServer } from '../net/listen.js';
 import type { PolicyProvider } from '../proxy/client-identity.js';
 import type { DnsCache } from './dns-cache.js';
 import { DnsAnswerer, type DnsStats } from './dns-answerer.js';
@@ -90,7 +91,7 @@ export class PolicyDnsServer {
     for (const socket of this.connections) socket.destroy();
     const tcp = this.tcp;
     this.tcp = null;
-    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (tcp) await closeServer(tcp);
   }
 
   private get maxInFlight(): number {
@@ -146,16 +147,10 @@ export class PolicyDnsServer {
       .finally(() => this.inFlight--);
   }
 
-  private listenTcp(port: number): Promise<void> {
+  private async listenTcp(port: number): Promise<void> {
     const server = createServer((socket) => this.onConnection(socket));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, this.options.host, () => {
-        server.off('error', reject);
-        this.tcp = server;
-        resolve();
-      });
-    });
+    await listenServer(server, port, this.options.host);
+    this.tcp = server;
   }
 
   private onConnection(socket: Socket): void {

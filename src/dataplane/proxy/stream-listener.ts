@@ -4,6 +4,7 @@
  * socket goes to `handle`; the proxy's gate does the judging.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { closeServer, listenServer } from '../net/listen.js';
 import type { ProxyContext } from './context.js';
 
 export type ConnectionHandler = (socket: Socket) => Promise<void>;
@@ -54,21 +55,14 @@ export class StreamListener {
   }
 
   async start(): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.listening = this.server.address() as AddressInfo;
+    this.listening = await listenServer(this.server, this.options.port, this.options.host);
     return this.listening;
   }
 
   /** Stops accepting; waits up to `drainMs` for open connections, then closes the rest. */
   async close(drainMs = 0): Promise<void> {
     if (!this.listening) return;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = closeServer(this.server);
     const deadline = Date.now() + drainMs;
     while (this.sockets.size > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));

@@ -21,6 +21,7 @@ import {
 import type { Policy } from '../../policy/model.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { AuditEvent } from '../events/event.js';
+import { addCount, countedDestination } from './counted-destination.js';
 
 function kindOf(event: AuditEvent): ObservationKind | null {
   if (event.type === 'request.allowed' && event.wouldDeny) return 'connection';
@@ -50,13 +51,11 @@ export class Learner {
     const kind = kindOf(event);
     const d = event.destination;
     if (!kind || !d) return;
-    const host = kind === 'udp' ? (d.ip ?? d.host) : d.host;
-    const port = kind === 'dns' ? 0 : d.port;
+    const { host, port, count } = countedDestination(kind, { ...event, destination: d });
     const key = `${kind}|${host.toLowerCase()}|${port}`;
-    const count = kind === 'udp' ? Number((event as { packets?: number }).packets ?? 1) : 1;
     const existing = this.seen.get(key);
     if (existing) {
-      existing.count = kind === 'udp' ? Math.max(existing.count, count) : existing.count + 1;
+      existing.count = addCount(kind, existing.count, count);
       if (d.ip && !existing.ips.includes(d.ip)) existing.ips.push(d.ip);
       return;
     }

@@ -7,8 +7,9 @@
 import { suggestAllowRule } from '../../policy/engine/suggest-rule.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { AuditEvent } from '../events/event.js';
+import { addCount, countedDestination, type CountedKind } from './counted-destination.js';
 
-export type DenialKind = 'connection' | 'dns' | 'udp';
+export type DenialKind = CountedKind;
 
 export interface Denial {
   kind: DenialKind;
@@ -44,13 +45,11 @@ export class DenialCollector {
     const kind = kindOf(event);
     const d = event.destination;
     if (!kind || !d) return;
-    const host = kind === 'udp' ? (d.ip ?? d.host) : d.host;
-    const port = kind === 'dns' ? 0 : d.port;
+    const { host, port, count } = countedDestination(kind, { ...event, destination: d });
     const key = `${kind}|${host}|${port}`;
-    const count = kind === 'udp' ? Number((event as { packets?: number }).packets ?? 1) : 1;
     const existing = this.denials.get(key);
     if (existing) {
-      existing.count = kind === 'udp' ? Math.max(existing.count, count) : existing.count + 1;
+      existing.count = addCount(kind, existing.count, count);
       return;
     }
     this.denials.set(key, {

@@ -100,3 +100,25 @@ export function targetSelector(text: string, reporter: Reporter, path: Path): Se
   if (parsed.warning) reporter.warn(path, parsed.warning);
   return { ...parsed.value, source: reporter.location(path) };
 }
+
+/**
+ * Reports each redact pattern that is not a valid JavaScript regular expression, at its place in
+ * the `redact` list. `hintFor` may add a hint (say, for a syntax the source format allowed).
+ */
+export function checkRedactPatterns(
+  patterns: readonly string[] | undefined,
+  reporter: Reporter,
+  hintFor: (pattern: string) => string | undefined = () => undefined,
+): void {
+  patterns?.forEach((pattern, i) => {
+    try {
+      new RegExp(pattern);
+    } catch (err) {
+      reporter.error(
+        ['redact', i],
+        `"${pattern}" is not a valid regular expression: ${(err as Error).message}`,
+        hintFor(pattern),
+      );
+    }
+  });
+}

@@ -9,7 +9,7 @@ import type { Mode, Policy, Rule } from '../../model.js';
 import { emptyPolicy } from '../../model.js';
 import type { Reporter } from '../../source/reporter.js';
 import { validateWithSchema } from '../../source/validate.js';
-import { openDocument } from '../common.js';
+import { checkRedactPatterns, openDocument } from '../common.js';
 import type { FormatInput, ParsedPolicy, PolicyFormat } from '../types.js';
 import { conduktDecider, conduktGlobSelector } from './convert.js';
 import { conduktPolicySchema, type ConduktPolicyRaw, type ConduktRuleRaw } from './schema.js';
@@ -76,19 +76,11 @@ export function parseCondukt(input: FormatInput): ParsedPolicy {
       'this rule never runs: the decide rule before it answers every request',
       'move narrower allow and deny rules above the decide rule',
     );
-  r.redact?.forEach((pattern, i) => {
-    try {
-      new RegExp(pattern);
-    } catch (err) {
-      reporter.error(
-        ['redact', i],
-        `"${pattern}" is not a valid regular expression: ${(err as Error).message}`,
-        /^\(\?[a-z]+\)/.test(pattern)
-          ? 'egress reads JavaScript regular expressions, which have no inline flags like "(?i)": spell out both cases, e.g. "[Aa]uthorization"'
-          : undefined,
-      );
-    }
-  });
+  checkRedactPatterns(r.redact, reporter, (pattern) =>
+    /^\(\?[a-z]+\)/.test(pattern)
+      ? 'egress reads JavaScript regular expressions, which have no inline flags like "(?i)": spell out both cases, e.g. "[Aa]uthorization"'
+      : undefined,
+  );
   reporter.throwIfErrors();
 
   const policy: Policy = emptyPolicy(baseName(input.file), modeOf(r));

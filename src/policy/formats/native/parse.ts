@@ -17,6 +17,7 @@ import type { Reporter } from '../../source/reporter.js';
 import { validateWithSchema } from '../../source/validate.js';
 import {
   checkEcosystem,
+  checkRedactPatterns,
   convertPorts,
   openDocument,
   selectorFromString,
@@ -251,16 +252,7 @@ export function parseNative(input: FormatInput): ParsedPolicy {
     if (ports) resource.ports = ports;
     resources.push(resource);
   });
-  r.redact?.forEach((pattern, i) => {
-    try {
-      new RegExp(pattern);
-    } catch (err) {
-      reporter.error(
-        ['redact', i],
-        `"${pattern}" is not a valid regular expression: ${(err as Error).message}`,
-      );
-    }
-  });
+  checkRedactPatterns(r.redact, reporter);
   let ingress: Ingress | undefined;
   if (r.ingress) {
     ingress = {
