@@ -3,7 +3,8 @@
  * SOCKS5 on the same port) with its limits, as a class with start()/close(). Protocol work is in the handlers; this file wires
  * them to a node:http server and keeps the connection accounting.
  */
-import { Agent, createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { Agent } from 'undici';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
@@ -63,11 +64,12 @@ export class EgressProxy {
       policies: options.policies,
       bus: options.bus,
       limits,
-      agent: new Agent({
-        keepAlive: true,
-        maxSockets: 512,
-        maxFreeSockets: 256,
-        timeout: limits.idleTimeoutMs,
+      upstream: new Agent({
+        connections: 512,
+        pipelining: 1,
+        connectTimeout: limits.connectTimeoutMs,
+        headersTimeout: limits.idleTimeoutMs,
+        bodyTimeout: limits.idleTimeoutMs,
       }),
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
@@ -165,7 +167,7 @@ export class EgressProxy {
         await new Promise((r) => setTimeout(r, 50));
     }
     for (const socket of this.sockets) socket.destroy();
-    this.ctx.agent.destroy();
+    await this.ctx.upstream.destroy().catch(() => undefined);
     this.ctx.inspect?.close();
     await Promise.all([closed, others]);
     this.listening = null;
