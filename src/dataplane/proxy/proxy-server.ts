@@ -49,6 +49,7 @@ export class EgressProxy {
   private accepted = 0;
   private listening: AddressInfo | null = null;
   private readonly attached: StreamListener[] = [];
+  private selfCache: { bound: (AddressInfo | null)[]; set: ReadonlySet<string> } | null = null;
 
   constructor(private readonly options: EgressProxyOptions) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -173,9 +174,21 @@ export class EgressProxy {
     this.listening = null;
   }
 
+  /**
+   * ip:port pairs this proxy (and its attached entrances) listen on. Built again only when one
+   * of the bound addresses changes (each is an object set once at listen time), not on every
+   * admission.
+   */
   private selfAddresses(): ReadonlySet<string> {
-    const set = new Set<string>();
     const bound = [this.listening, ...this.attached.map((l) => l.address)];
+    const cached = this.selfCache;
+    if (
+      cached &&
+      cached.bound.length === bound.length &&
+      cached.bound.every((b, i) => b === bound[i])
+    )
+      return cached.set;
+    const set = new Set<string>();
     for (const listening of bound) {
       if (!listening) continue;
       const { address, port } = listening;
@@ -183,6 +196,7 @@ export class EgressProxy {
       if (address === '0.0.0.0' || address === '::')
         ['127.0.0.1', '::1'].forEach((a) => set.add(`${a}:${port}`));
     }
+    this.selfCache = { bound, set };
     return set;
   }
 
