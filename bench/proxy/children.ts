@@ -114,51 +114,11 @@ export class Child {
     return this.firstJsonLine<T>(0);
   }
 
-  /** This process and its descendants (`egress proxy` runs as its launcher's child). */
-  processTree(): number[] {
-    const tree = [this.pid];
-    for (let i = 0; i < tree.length; i++) {
-      try {
-        const children = readFileSync(`/proc/${tree[i]}/task/${tree[i]}/children`, 'utf8');
-        tree.push(...children.split(' ').filter(Boolean).map(Number));
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    return tree;
-  }
-
-  /** Resident set size in MB of the process and its descendants, from /proc/PID/status. */
+  /** Resident set size in MB, from /proc/PID/status. */
   rssMb(): number {
-    let kb = 0;
-    for (const pid of this.processTree()) {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      kb += Number(/VmRSS:\s+([0-9]+) kB/.exec(status)?.[1] ?? NaN);
-    }
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+([0-9]+) kB/.exec(status)?.[1] ?? NaN);
     return kb / 1024;
-  }
-
-  /** CPU time (user + system, seconds) of the process and its descendants, from /proc/PID/stat. */
-  cpuSeconds(): number {
-    return this.statSum((fields) => Number(fields[11]) + Number(fields[12])) / 100;
-  }
-
-  /** Minor page faults of the process and its descendants. */
-  minorFaults(): number {
-    return this.statSum((fields) => Number(fields[7]));
-  }
-
-  private statSum(field: (fields: string[]) => number): number {
-    let sum = 0;
-    for (const pid of this.processTree()) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        sum += field(stat.slice(stat.lastIndexOf(')') + 2).split(' '));
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    return sum;
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. */
