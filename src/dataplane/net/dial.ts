@@ -19,11 +19,18 @@ export class DialError extends Error {
   }
 }
 
+/** undici's names for a connect, response-head or body timeout (the forward path uses undici). */
+const UNDICI_TIMEOUTS = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
 export function dialErrorFrom(err: unknown, target: string): DialError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED')
     return new DialError('upstream_refused', `${target} refused the connection`);
-  if (code === 'ETIMEDOUT')
+  if (code === 'ETIMEDOUT' || (code !== undefined && UNDICI_TIMEOUTS.has(code)))
     return new DialError('upstream_timeout', `${target} did not answer in time`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
     return new DialError('upstream_unreachable', `${target} is unreachable (${code})`);

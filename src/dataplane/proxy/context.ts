@@ -1,5 +1,5 @@
 /** What every protocol handler of one proxy shares. */
-import type { Agent } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { ParentProxy } from '../net/parent-proxy.js';
@@ -34,8 +34,8 @@ export interface ProxyContext {
   bus: EventBus;
   limits: ProxyLimits;
   accessHint?: string;
-  /** Keep-alive pool for plain-HTTP upstream requests (keyed by the dialled IP). */
-  agent: Agent;
+  /** Keep-alive pools for plain-HTTP upstream requests (one per dialled IP:port origin). */
+  upstream: Dispatcher;
   log: Logger;
   /** TLS interception for policies in inspect mode. */
   inspect?: Interceptor;

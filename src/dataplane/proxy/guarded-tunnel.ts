@@ -76,13 +76,13 @@ export async function tunnelWithSniCheck(
   reader: ByteReader,
 ): Promise<void> {
   const { socket } = tunnel;
-  upstream.pipe(socket, { end: true });
+  const stopEarly = forwardServerFirst(upstream, socket);
   await reader.fill(
     (bytes) => parseClientHello(bytes).kind !== 'need-more',
     ctx.limits.headersTimeoutMs,
     MAX_CLIENT_HELLO_BYTES,
   );
-  upstream.unpipe(socket);
+  stopEarly();
   const hello = parseClientHello(reader.bytes);
   if (hello.kind === 'client-hello' && hello.serverName !== null && tunnel.compiled) {
     const refusal = sniRefusal(tunnel.compiled, tunnel.target, hello.serverName);
@@ -114,6 +114,31 @@ export async function tunnelWithSniCheck(
     return;
   }
   await relay(ctx, tunnel, upstream, reader.bytes);
+}
+
+/**
+ * While the client's first bytes are awaited, whatever the server sends first (an SSH banner)
+ * goes to the client, with backpressure; an upstream that ends first ends the client too.
+ * Lighter than a pipe()/unpipe() pair, which most tunnels (client speaks first) never use.
+ * Returns the function that stops it.
+ */
+function forwardServerFirst(upstream: Socket, socket: Socket): () => void {
+  const resume = () => upstream.resume();
+  const onData = (chunk: Buffer) => {
+    if (!socket.write(chunk)) {
+      upstream.pause();
+      socket.once('drain', resume);
+    }
+  };
+  const onEnd = () => socket.end();
+  upstream.on('data', onData);
+  upstream.once('end', onEnd);
+  return () => {
+    upstream.off('data', onData);
+    upstream.off('end', onEnd);
+    socket.off('drain', resume);
+    upstream.pause();
+  };
 }
 
 /** Joins the sockets (replaying `pending` first) and records request.closed. */

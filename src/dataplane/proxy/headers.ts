@@ -36,3 +36,29 @@ export function endToEndHeaders(
   if (keepUpgrade) out.connection = 'Upgrade';
   return out;
 }
+
+/**
+ * The same filter over raw headers (`[name, value, name, value, …]`, as node's `rawHeaders` or
+ * undici's response headers), returning a flat list that keeps the names' case and order. No
+ * intermediate object: this runs once per forwarded request and once per response.
+ */
+export function endToEndRawHeaders(raw: readonly (string | Buffer)[]): string[] {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 10 || raw[i]!.toString('latin1').toLowerCase() !== 'connection')
+      continue;
+    named ??= new Set();
+    for (const token of raw[i + 1]!.toString('latin1').split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name) named.add(name);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower.startsWith('proxy-') || named?.has(lower)) continue;
+    out.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  return out;
+}

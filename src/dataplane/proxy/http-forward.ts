@@ -3,13 +3,13 @@
  * keep-alive on both sides, streamed bodies (chunked or not), and hop-by-hop and Proxy-* headers
  * removed. The upstream connection goes to exactly the address the gate classified.
  */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { normaliseHost } from '../../policy/normalise/host.js';
-import { explain } from '../../policy/engine/explain.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
-import { dialErrorFrom } from '../net/dial.js';
-import { endToEndHeaders } from './headers.js';
+import { endToEndRawHeaders } from './headers.js';
+import { ForwardExchange } from './forward-exchange.js';
 import { authText, refusalText, writeText } from './respond.js';
 import { frontingRefusal } from './fronting.js';
 import { ExchangeRecorder } from '../inspect/capture.js';
@@ -88,8 +88,6 @@ export async function handleForward(
     return;
   }
   const { decision } = admission;
-  let bytesOut = 0;
-  let bytesIn = 0;
   // Inspect mode records the exchange (redacted) as an inspect.exchange event.
   const recorder =
     decision.mode === 'inspect' && id.compiled
@@ -100,82 +98,53 @@ export async function handleForward(
           headers: req.headers,
         })
       : null;
-  const headers = endToEndHeaders(req.headers);
-  headers.host =
-    req.headers.host ?? (target.port === 80 ? target.host : `${target.host}:${target.port}`);
   // Through the parent proxy: absolute form to the parent, which resolves the name itself.
   const parent = admission.viaParent ? ctx.parentProxy : undefined;
-  if (parent?.authorization) headers['proxy-authorization'] = parent.authorization;
-  const upstream = httpRequest({
-    host: parent ? parent.host : admission.address,
-    port: parent ? parent.port : target.port,
-    method: req.method,
-    path: parent ? `http://${authorityOf(target)}${target.path}` : target.path,
-    headers,
-    agent: ctx.agent,
-    setHost: false,
-    timeout: ctx.limits.idleTimeoutMs,
+  const exchange = new ForwardExchange(ctx, req, res, {
+    client: id.client,
+    decision,
+    address: admission.address,
+    target,
+    started,
+    recorder,
   });
-  const finish = (status: number | undefined, failure?: string) => {
-    if (recorder)
-      ctx.bus.emitLater(
-        recorder.event(
-          id.client,
-          decision,
-          {
-            host: decision.destination.host,
-            ip: admission.address,
-            port: target.port,
-            transport: 'tcp',
-            scheme: 'http',
-          },
-          failure,
-        ),
-      );
-    ctx.bus.emitLater({
-      type: failure ? 'request.failed' : 'request.closed',
-      client: id.client,
-      decision,
-      ...(failure ? { reason: failure } : {}),
-      http: { method: req.method ?? 'GET', path: target.path, ...(status ? { status } : {}) },
-      bytesIn,
-      bytesOut,
-      durationMs: Math.round(performance.now() - started),
-      description: failure
-        ? `${explain(decision)} The upstream failed: ${failure}.`
-        : `${req.method} http://${decision.destination.host}:${target.port}${target.path} → ${status}`,
-    });
-  };
-  req.on('data', (chunk: Buffer) => {
-    bytesOut += chunk.length;
-    recorder?.request.add(chunk);
-  });
-  req.pipe(upstream);
-  upstream.on('timeout', () =>
-    upstream.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })),
+  const headers = endToEndRawHeaders(req.rawHeaders);
+  dropExpect(headers);
+  if (req.headers.host === undefined)
+    headers.push('host', target.port === 80 ? target.host : `${target.host}:${target.port}`);
+  if (parent?.authorization) headers.push('proxy-authorization', parent.authorization);
+  ctx.upstream.dispatch(
+    {
+      origin: parent
+        ? `http://${authorityOf({ host: parent.host, port: parent.port })}`
+        : `http://${authorityOf({ host: admission.address, port: target.port })}`,
+      method: req.method ?? 'GET',
+      path: parent ? `http://${authorityOf(target)}${target.path}` : target.path,
+      headers,
+      // undici streams async iterables (its typings list only Readable).
+      body: hasBody(req) ? (exchange.requestBody() as unknown as Readable) : null,
+    },
+    exchange,
   );
-  upstream.on('error', (err) => {
-    const failure = dialErrorFrom(err, `${decision.destination.host}:${target.port}`);
-    finish(undefined, failure.code);
-    writeText(res, failureResponse(failure.status, failure.code, failure.message));
-  });
-  upstream.on('response', (up) => {
-    res.writeHead(up.statusCode ?? 502, up.statusMessage, endToEndHeaders(up.headers));
-    recorder?.onResponse(up.statusCode ?? 502, up.headers);
-    up.on('data', (chunk: Buffer) => {
-      bytesIn += chunk.length;
-      recorder?.response.add(chunk);
-    });
-    up.pipe(res);
-    up.on('end', () => finish(up.statusCode));
-    up.on('error', () => res.destroy());
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy();
-  });
 }
 
-function authorityOf(target: ParsedTarget): string {
+/** An `Expect: 100-continue` was already answered by node's server; undici refuses to send it. */
+function dropExpect(headers: string[]): void {
+  for (let i = 0; i < headers.length; i += 2)
+    if (headers[i]!.length === 6 && headers[i]!.toLowerCase() === 'expect') {
+      headers.splice(i, 2);
+      i -= 2;
+    }
+}
+
+/** HTTP/1.1 message framing: a request has a body only with Content-Length or Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+function authorityOf(target: { host: string; port: number }): string {
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   return `${host}:${target.port}`;
 }

@@ -3,7 +3,8 @@
  * SOCKS5 on the same port) with its limits, as a class with start()/close(). Protocol work is in the handlers; this file wires
  * them to a node:http server and keeps the connection accounting.
  */
-import { Agent, createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { Agent } from 'undici';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
@@ -48,6 +49,7 @@ export class EgressProxy {
   private accepted = 0;
   private listening: AddressInfo | null = null;
   private readonly attached: StreamListener[] = [];
+  private selfCache: { bound: (AddressInfo | null)[]; set: ReadonlySet<string> } | null = null;
 
   constructor(private readonly options: EgressProxyOptions) {
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -63,11 +65,12 @@ export class EgressProxy {
       policies: options.policies,
       bus: options.bus,
       limits,
-      agent: new Agent({
-        keepAlive: true,
-        maxSockets: 512,
-        maxFreeSockets: 256,
-        timeout: limits.idleTimeoutMs,
+      upstream: new Agent({
+        connections: 512,
+        pipelining: 1,
+        connectTimeout: limits.connectTimeoutMs,
+        headersTimeout: limits.idleTimeoutMs,
+        bodyTimeout: limits.idleTimeoutMs,
       }),
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
@@ -173,15 +176,27 @@ export class EgressProxy {
         await new Promise((r) => setTimeout(r, 50));
     }
     for (const socket of this.sockets) socket.destroy();
-    this.ctx.agent.destroy();
+    await this.ctx.upstream.destroy().catch(() => undefined);
     this.ctx.inspect?.close();
     await Promise.all([closed, others]);
     this.listening = null;
   }
 
+  /**
+   * ip:port pairs this proxy (and its attached entrances) listen on. Built again only when one
+   * of the bound addresses changes (each is an object set once at listen time), not on every
+   * admission.
+   */
   private selfAddresses(): ReadonlySet<string> {
-    const set = new Set<string>();
     const bound = [this.listening, ...this.attached.map((l) => l.address)];
+    const cached = this.selfCache;
+    if (
+      cached &&
+      cached.bound.length === bound.length &&
+      cached.bound.every((b, i) => b === bound[i])
+    )
+      return cached.set;
+    const set = new Set<string>();
     for (const listening of bound) {
       if (!listening) continue;
       const { address, port } = listening;
@@ -189,6 +204,7 @@ export class EgressProxy {
       if (address === '0.0.0.0' || address === '::')
         ['127.0.0.1', '::1'].forEach((a) => set.add(`${a}:${port}`));
     }
+    this.selfCache = { bound, set };
     return set;
   }
 
