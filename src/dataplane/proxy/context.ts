@@ -1,5 +1,5 @@
 /** What every protocol handler of one proxy shares. */
-import type { Dispatcher } from 'undici';
+import type { ForwardUpstream } from './forward-upstream.js';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { ParentProxy } from '../net/parent-proxy.js';
@@ -35,7 +35,7 @@ export interface ProxyContext {
   limits: ProxyLimits;
   accessHint?: string;
   /** Keep-alive pools for plain-HTTP upstream requests (one per dialled IP:port origin). */
-  upstream: Dispatcher;
+  upstream: ForwardUpstream;
   log: Logger;
   /** TLS interception for policies in inspect mode. */
   inspect?: Interceptor;

@@ -113,7 +113,8 @@ export async function handleForward(
   if (req.headers.host === undefined)
     headers.push('host', target.port === 80 ? target.host : `${target.host}:${target.port}`);
   if (parent?.authorization) headers.push('proxy-authorization', parent.authorization);
-  ctx.upstream.dispatch(
+  const dispatcher = await ctx.upstream.get();
+  dispatcher.dispatch(
     {
       origin: parent
         ? `http://${authorityOf({ host: parent.host, port: parent.port })}`

@@ -4,7 +4,7 @@
  * them to a node:http server and keeps the connection accounting.
  */
 import { createServer, type Server } from 'node:http';
-import { Agent } from 'undici';
+import { ForwardUpstream } from './forward-upstream.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
@@ -65,13 +65,7 @@ export class EgressProxy {
       policies: options.policies,
       bus: options.bus,
       limits,
-      upstream: new Agent({
-        connections: 512,
-        pipelining: 1,
-        connectTimeout: limits.connectTimeoutMs,
-        headersTimeout: limits.idleTimeoutMs,
-        bodyTimeout: limits.idleTimeoutMs,
-      }),
+      upstream: new ForwardUpstream(limits),
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
       ...(options.parentProxy ? { parentProxy: options.parentProxy } : {}),
@@ -176,7 +170,7 @@ export class EgressProxy {
         await new Promise((r) => setTimeout(r, 50));
     }
     for (const socket of this.sockets) socket.destroy();
-    await this.ctx.upstream.destroy().catch(() => undefined);
+    await this.ctx.upstream.close();
     this.ctx.inspect?.close();
     await Promise.all([closed, others]);
     this.listening = null;
