@@ -51,6 +51,7 @@ export class Gate {
     client: ClientContext,
     target: GateTarget,
   ): Promise<Admission> {
+    if (this.options.bus.active) this.recordOpened(client, target);
     if (!compiled) return this.deny(noPolicyDecision(target), client, target);
     let decision = decide(compiled, target);
     if (decision.reason === 'decider_required')
@@ -165,6 +166,24 @@ export class Gate {
       return failed;
     }
     return decider.decide(compiled, decision, client, target);
+  }
+
+  /** The first step of every request: what was asked, before anything is decided. */
+  private recordOpened(client: ClientContext, target: GateTarget): void {
+    const port = target.port;
+    this.options.bus.emitLater({
+      type: 'request.opened',
+      client,
+      destination: {
+        host: target.host,
+        port,
+        transport: target.transport ?? 'tcp',
+        ...(target.scheme ? { scheme: target.scheme } : {}),
+      },
+      // The path is left out: it may carry secrets that only inspect mode's redaction may record.
+      ...(target.method ? { http: { method: target.method } } : {}),
+      description: `${client.address ?? 'A client'} asked for ${target.host.includes(':') ? `[${target.host}]` : target.host}:${port}.`,
+    });
   }
 
   /** Records and returns a refusal decided outside the policy walk (fronting). */
