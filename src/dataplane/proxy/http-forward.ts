@@ -12,6 +12,7 @@ import { endToEndRawHeaders } from './headers.js';
 import { ForwardExchange } from './forward-exchange.js';
 import { authText, refusalText, writeText } from './respond.js';
 import { frontingRefusal } from './fronting.js';
+import { Redactor } from '../inspect/redact.js';
 import { ExchangeRecorder } from '../inspect/capture.js';
 
 export interface ParsedTarget {
@@ -100,11 +101,13 @@ export async function handleForward(
       : null;
   // Through the parent proxy: absolute form to the parent, which resolves the name itself.
   const parent = admission.viaParent ? ctx.parentProxy : undefined;
+  // The path goes into request.closed: a policy's redact patterns apply to it (tokens in URLs).
+  const redact = id.compiled?.policy.redact ?? [];
   const exchange = new ForwardExchange(ctx, req, res, {
     client: id.client,
     decision,
     address: admission.address,
-    target,
+    target: redact.length ? { ...target, path: new Redactor(redact).text(target.path) } : target,
     started,
     recorder,
   });
