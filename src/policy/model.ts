@@ -60,6 +60,11 @@ export interface Rule {
   name?: string;
   /** Decider for a `decide` rule; falls back to the policy's `decider`. */
   decider?: DeciderSettings;
+  /**
+   * Deny rules only (native `enforce: always`): this rule's deny is applied even in monitor
+   * mode, as smokescreen applies its global deny list to services in report mode.
+   */
+  enforceAlways?: true;
   source?: SourceLocation;
 }
 

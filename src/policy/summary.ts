@@ -50,7 +50,8 @@ const VERBS: Record<Rule['kind'], string> = {
 function ruleWords(rule: Rule, index: number, extras: EcosystemExtras): string[] {
   const label = rule.name ? ` ("${rule.name}")` : '';
   const parts = rule.selectors.map((s) => selectorWords(s, extras));
-  const head = `  ${index + 1}. ${VERBS[rule.kind]}${label}:`;
+  const always = rule.enforceAlways ? ', even in monitor mode' : '';
+  const head = `  ${index + 1}. ${VERBS[rule.kind]}${label}${always}:`;
   if (parts.length === 0) return [`${head} nothing (the rule is empty)`];
   const shown = parts.slice(0, 12).map((p) => `       - ${p}`);
   if (parts.length > 12) shown.push(`       - … and ${parts.length - 12} more`);
@@ -67,7 +68,12 @@ const MODE_WORDS: Record<Policy['mode'], string> = {
 export function summarise(policy: Policy, extras: EcosystemExtras = {}): string[] {
   const lines: string[] = [];
   lines.push(`Policy "${policy.name}"${policy.description ? ` — ${policy.description}` : ''}`);
-  lines.push(`Mode: ${MODE_WORDS[policy.mode]}.`);
+  const alwaysEnforced = policy.rules.filter((r) => r.enforceAlways).length;
+  const exceptWords =
+    policy.mode === 'monitor' && alwaysEnforced
+      ? ` (except ${alwaysEnforced === 1 ? 'the deny rule' : 'the deny rules'} marked "enforce: always", which block even in monitor mode)`
+      : '';
+  lines.push(`Mode: ${MODE_WORDS[policy.mode]}${exceptWords}.`);
   if (policy.appliesTo) {
     const a = policy.appliesTo;
     const who =

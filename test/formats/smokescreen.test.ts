@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FORMATS } from '../../src/policy/formats/index.js';
+import { summarise } from '../../src/policy/summary.js';
 import { assertImportEquivalent } from '../helpers/round-trip.js';
 import {
   assertOnlyPolicyErrors,
@@ -63,13 +64,35 @@ describe('smokescreen: valid ACLs', () => {
     const d = decideText(policy, 'example.com:443');
     assert.deepEqual([d.allowed, d.verdict, d.wouldDeny], [true, 'deny', true]);
     assert.equal(decideText(policy, 'bucket.s3.amazonaws.com:443').verdict, 'allow');
-    assert.equal(decideText(policy, 'files.example.org:443').rule?.name, 'global_deny_list');
-    assert.deepEqual(
-      warnings.map((w) => `${w.line}:${w.col} ${w.message}`),
-      [
-        '33:1 smokescreen blocks the global deny list even in report mode; egress monitor mode only reports it (wouldDeny)',
-      ],
-    );
+    assert.deepEqual(warnings, []);
+  });
+
+  it('report: the global deny list is still enforced, as smokescreen does', () => {
+    const { policy } = load('valid-acl.yaml', 'reporting');
+    const denyRule = policy.rules.find((r) => r.name === 'global_deny_list');
+    assert.equal(denyRule?.enforceAlways, true);
+    for (const target of ['files.example.org:443', 'x.pastebin.example:443']) {
+      const d = decideText(policy, target);
+      assert.deepEqual(
+        [d.allowed, d.verdict, d.mode, d.enforced, d.wouldDeny, d.rule?.name],
+        [false, 'deny', 'monitor', true, false, 'global_deny_list'],
+        target,
+      );
+    }
+    const words = summarise(policy).join('\n');
+    assert.match(words, /Blocks \("global_deny_list"\), even in monitor mode:/);
+    assert.match(words, /except the deny rule marked "enforce: always"/);
+    // The role's own list still comes first; the global allow list is untouched.
+    assert.equal(decideText(policy, 'bucket.s3.amazonaws.com:443').allowed, true);
+    assert.equal(decideText(policy, 'time.example.com:443').allowed, true);
+  });
+
+  it('enforce and open: the global deny rule needs no flag (restrict mode enforces it)', () => {
+    for (const role of ['billing-webhooks', 'build-runner']) {
+      const { policy } = load('valid-acl.yaml', role);
+      const denyRule = policy.rules.find((r) => r.name === 'global_deny_list');
+      assert.equal(denyRule?.enforceAlways, undefined, role);
+    }
   });
 
   it('open: everything but the global deny list is allowed', () => {

@@ -84,6 +84,7 @@ export function assertImportEquivalent(policy: Policy, extra: DestinationQuery[]
     const db = decide(b, q);
     const pick = (d: typeof da) => ({
       allowed: d.allowed,
+      enforced: d.enforced,
       verdict: d.verdict,
       reason: d.reason,
       rule: d.rule?.index ?? null,

@@ -121,6 +121,73 @@ describe('modes', () => {
       assert.equal(ask(c, 'ok.example').allowed, true);
     });
 
+  describe('a deny rule with "enforce: always"', () => {
+    const flagged = `rules:
+  - name: never
+    deny: ['**.blocked.example', 203.0.113.0/24]
+    enforce: always
+  - deny: [plain.example]
+  - allow: ['**.example', 198.51.100.0/24]
+`;
+    it('denies even in monitor mode: allowed false, enforced, not wouldDeny', () => {
+      const c = compileNative(flagged, { mode: 'monitor' });
+      for (const host of ['a.blocked.example', '203.0.113.9']) {
+        const d = ask(c, host);
+        assert.deepEqual(
+          [d.allowed, d.verdict, d.mode, d.enforced, d.wouldDeny, d.reason, d.rule?.index],
+          [false, 'deny', 'monitor', true, false, 'denied_by_rule', 0],
+          host,
+        );
+        assert.match(explain(d), /^Denied .*blocked even in monitor mode.*enforce: always/);
+      }
+    });
+
+    it('leaves every other decision of monitor mode as it was', () => {
+      const c = compileNative(flagged, { mode: 'monitor' });
+      const plain = ask(c, 'plain.example');
+      assert.deepEqual(
+        [plain.allowed, plain.enforced, plain.wouldDeny, plain.rule?.index],
+        [true, false, true, 1],
+      );
+      assert.match(explain(plain), /monitor mode: let through/);
+      const byDefault = ask(c, 'elsewhere.test');
+      assert.deepEqual([byDefault.allowed, byDefault.wouldDeny], [true, true]);
+      const allowed = ask(c, 'ok.example');
+      assert.deepEqual(
+        [allowed.allowed, allowed.enforced, allowed.wouldDeny],
+        [true, false, false],
+      );
+    });
+
+    it('without the flag the same rule only reports in monitor mode', () => {
+      const c = compileNative(flagged.replace('    enforce: always\n', ''), { mode: 'monitor' });
+      const d = ask(c, 'a.blocked.example');
+      assert.deepEqual([d.allowed, d.enforced, d.wouldDeny], [true, false, true]);
+    });
+
+    it('changes nothing in restrict mode', () => {
+      const c = compileNative(flagged, { mode: 'restrict' });
+      const d = ask(c, 'a.blocked.example');
+      assert.deepEqual([d.allowed, d.enforced, d.wouldDeny], [false, true, false]);
+      assert.doesNotMatch(explain(d), /monitor/);
+    });
+
+    it('decideAddress: an allowed name resolving into the flagged range is blocked', () => {
+      const c = compileNative(flagged, { mode: 'monitor' });
+      const first = ask(c, 'ok.example');
+      const blocked = decideAddress(c, first, '203.0.113.5');
+      assert.deepEqual(
+        [blocked.allowed, blocked.enforced, blocked.wouldDeny, blocked.rule?.index],
+        [false, true, false, 0],
+      );
+      const fine = decideAddress(c, first, '198.51.100.5');
+      assert.equal(fine.allowed, true);
+      // A flagged name's denial stays enforced through phase two.
+      const denied = decideAddress(c, ask(c, 'a.blocked.example'), '198.51.100.5');
+      assert.deepEqual([denied.allowed, denied.enforced], [false, true]);
+    });
+  });
+
   it('an invalid destination is never let through, even in monitor mode', () => {
     const c = compileNative(rules, { mode: 'monitor' });
     const d = ask(c, 'bad host');

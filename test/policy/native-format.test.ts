@@ -288,6 +288,21 @@ describe('native format: errors point at FILE:LINE:COL', () => {
       'p.yaml:6:5: a rule has exactly one of "allow", "deny" or "decide", but this one has both "allow" and "deny" — split it into two rules (order matters: first match wins)',
     ],
     [
+      'enforce: always on an allow rule',
+      `${HEAD}rules:\n  - allow: [a.com]\n    enforce: always\n`,
+      'p.yaml:6:5: "enforce: always" applies to deny rules only; this is an allow rule — remove "enforce", or move the destinations to a deny rule',
+    ],
+    [
+      'enforce: always on a decide rule',
+      `${HEAD}rules:\n  - decide: [a.com]\n    decider: { url: 'http://127.0.0.1:9/' }\n    enforce: always\n`,
+      'p.yaml:7:5: "enforce: always" applies to deny rules only; this is a decide rule — remove "enforce", or move the destinations to a deny rule',
+    ],
+    [
+      'enforce with another value',
+      `${HEAD}rules:\n  - deny: [a.com]\n    enforce: true\n`,
+      'p.yaml:6:14: "enforce" must be one of "always", not boolean true',
+    ],
+    [
       'rule with no kind',
       `${HEAD}rules:\n  - name: x\n`,
       'p.yaml:5:5: a rule needs one of "allow", "deny" or "decide" — write e.g. "- allow: [example.com]"',
@@ -478,6 +493,16 @@ rules:
   - allow: [{ host: example.com, includeSubdomains: true, ports: [80, 443] }]
   - allow: ['[2001:db8::1]:8443', '2001:db8:1::/48']
 `,
+    enforceAlways: `version: 1
+name: m
+mode: monitor
+rules:
+  - name: blocked everywhere
+    deny: ['**.pastebin.example', 203.0.113.0/24]
+    enforce: always
+  - deny: [other.example]
+  - allow: ['**.example']
+`,
     ports: `${HEAD}rules:
   - allow: [a.example, 'b.example:22', { host: c.example, ports: ['1000-2000', 3000] }]
     ports: [80, '8000-8080']
@@ -500,6 +525,16 @@ privateRanges: allow
       const again = parseNative({ text: yaml, file: 'imported.yaml' }).policy;
       assert.equal(emitNative(again), yaml);
     });
+
+  it('enforce: always survives emit and re-read', () => {
+    const policy = nativePolicy(`rules:\n  - deny: [x.example]\n    enforce: always\n`, {
+      mode: 'monitor',
+    });
+    assert.equal(policy.rules[0]!.enforceAlways, true);
+    const yaml = emitNative(policy);
+    assert.match(yaml, /enforce: always/);
+    assert.equal(parseNative({ text: yaml, file: 'x.yaml' }).policy.rules[0]!.enforceAlways, true);
+  });
 
   it('a header becomes YAML comments', () => {
     const yaml = emitNative(nativePolicy(''), { header: 'imported from x\n\nby egress' });

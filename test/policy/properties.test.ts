@@ -392,10 +392,18 @@ const selectorArb: fc.Arbitrary<Selector> = fc
   }))
   .filter((s) => s.host === undefined || parseHostPattern(s.host).ok);
 
-const ruleArb: fc.Arbitrary<Rule> = fc.record({
-  kind: fc.constantFrom('allow', 'deny', 'decide'),
-  selectors: fc.array(selectorArb, { minLength: 1, maxLength: 3 }),
-});
+const ruleArb: fc.Arbitrary<Rule> = fc
+  .record({
+    kind: fc.constantFrom('allow', 'deny', 'decide'),
+    selectors: fc.array(selectorArb, { minLength: 1, maxLength: 3 }),
+    enforceAlways: fc.boolean(),
+  })
+  .map(({ kind, selectors, enforceAlways }) =>
+    // `enforce: always` exists on deny rules only.
+    kind === 'deny' && enforceAlways
+      ? { kind, selectors, enforceAlways: true }
+      : { kind, selectors },
+  );
 
 const policyArb: fc.Arbitrary<Policy> = fc
   .record({

@@ -71,13 +71,15 @@ function selectorMatches(
   return true; // no target: any destination
 }
 
+/** `enforceAlways`: a deny by a rule marked `enforce: always`, applied even in monitor mode. */
 const done = (
   policy: Policy,
   verdict: 'allow' | 'deny',
   reason: ReasonCode,
   rule: RefOutcome['rule'],
+  enforceAlways = false,
 ): RefOutcome => ({
-  allowed: policy.mode === 'monitor' || verdict === 'allow',
+  allowed: (policy.mode === 'monitor' && !enforceAlways) || verdict === 'allow',
   verdict,
   reason,
   rule,
@@ -115,7 +117,8 @@ export function referenceDecide(
       if (!selectorMatches(sel, rule.kind, host, query.port, query.transport)) continue;
       const ref = { index, pattern: describeSelector(sel) };
       if (rule.kind === 'decide') return done(policy, 'deny', 'decider_required', ref);
-      if (rule.kind === 'deny') return done(policy, 'deny', 'denied_by_rule', ref);
+      if (rule.kind === 'deny')
+        return done(policy, 'deny', 'denied_by_rule', ref, rule.enforceAlways === true);
       if (host.kind === 'ip' && sel.cidr === undefined) {
         const cls = classDenied(policy, host.ip);
         if (cls) return done(policy, 'deny', cls, ref);
@@ -155,7 +158,13 @@ export function referenceDecideAddress(
     );
     if (!sel) continue;
     if (rule.kind === 'deny')
-      return done(policy, 'deny', 'denied_by_rule', { index, pattern: describeSelector(sel) });
+      return done(
+        policy,
+        'deny',
+        'denied_by_rule',
+        { index, pattern: describeSelector(sel) },
+        rule.enforceAlways === true,
+      );
     if (rule.kind === 'allow') return same();
     break; // a decide rule for the address: the classes decide
   }

@@ -11,7 +11,15 @@ import { parseHostPattern } from '../patterns/host-pattern.js';
 import { formatPortRange, portsInclude } from '../patterns/ports.js';
 import { formatLocation, type SourceLocation } from '../source/diagnostics.js';
 import type { RuleRef } from '../decision.js';
-import { ANY_PORT, ANY_TRANSPORT, EXPLICIT_IP, pushEntryWords, TCP, UDP } from './entry-words.js';
+import {
+  ANY_PORT,
+  ANY_TRANSPORT,
+  ENFORCE_ALWAYS,
+  EXPLICIT_IP,
+  pushEntryWords,
+  TCP,
+  UDP,
+} from './entry-words.js';
 import { HostTrie, type EntryFilter } from './host-trie.js';
 import { IntervalTable, nextV4, nextV6 } from './ip-table.js';
 
@@ -88,6 +96,11 @@ export class SelectorIndex implements EntryFilter {
     return (this.filterWords[id * 3]! >> 2) & 3;
   }
 
+  /** True for entries of a deny rule marked `enforce: always` (Rule.enforceAlways). */
+  isEnforcedAlways(id: number): boolean {
+    return (this.filterWords[id * 3]! & ENFORCE_ALWAYS) !== 0;
+  }
+
   /** True for IP/CIDR entries (CompiledEntry.explicitIp). */
   isExplicitIp(id: number): boolean {
     return (this.filterWords[id * 3]! & EXPLICIT_IP) !== 0;
@@ -98,18 +111,20 @@ export class SelectorIndex implements EntryFilter {
     return e.ports === null && e.transports === ANY_TRANSPORT;
   }
 
+  /** @param enforceAlways the rule's deny applies even in monitor mode (Rule.enforceAlways) */
   add(
     selector: Selector,
     base: Pick<CompiledEntry, 'ruleIndex' | 'kind'>,
     extras: EcosystemExtras,
+    enforceAlways = false,
   ): void {
     if (selector.ecosystem !== undefined) {
       for (const expanded of expandEcosystem(selector.ecosystem, selector, extras)) {
-        this.addOne(expanded, base, `ecosystem:${selector.ecosystem}`, selector);
+        this.addOne(expanded, base, `ecosystem:${selector.ecosystem}`, selector, enforceAlways);
       }
       return;
     }
-    this.addOne(selector, base, undefined, selector);
+    this.addOne(selector, base, undefined, selector, enforceAlways);
   }
 
   private addOne(
@@ -117,12 +132,20 @@ export class SelectorIndex implements EntryFilter {
     base: Pick<CompiledEntry, 'ruleIndex' | 'kind'>,
     via: string | undefined,
     original: Selector,
+    enforceAlways: boolean,
   ): void {
     const id = this.entries.length;
     const transport = selector.transport ?? (base.kind === 'deny' ? 'any' : 'tcp');
     const transports = transport === 'any' ? ANY_TRANSPORT : transport === 'udp' ? UDP : TCP;
     const ports = selector.ports && selector.ports.length ? selector.ports : null;
-    pushEntryWords(this.filterWords, transports, base.kind, selector.cidr !== undefined, ports);
+    pushEntryWords(
+      this.filterWords,
+      transports,
+      base.kind,
+      selector.cidr !== undefined,
+      ports,
+      enforceAlways && base.kind === 'deny',
+    );
     this.refs.push(null);
     // A literal with every field in a fixed order: one object shape for all entries keeps
     // compiling 100k entries fast and the per-decision property reads monomorphic.
@@ -231,7 +254,7 @@ export function compilePolicy(policy: Policy, options: CompileOptions = {}): Com
   const rules = new SelectorIndex();
   policy.rules.forEach((rule, ruleIndex) => {
     for (const selector of rule.selectors)
-      rules.add(selector, { ruleIndex, kind: rule.kind }, extras);
+      rules.add(selector, { ruleIndex, kind: rule.kind }, extras, rule.enforceAlways === true);
   });
   const resources = new SelectorIndex();
   policy.resources.forEach((resource, ruleIndex) => {

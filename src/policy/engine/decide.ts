@@ -104,7 +104,8 @@ function ruleRef(compiled: CompiledPolicy, index: SelectorIndex, id: number): Ru
 
 /**
  * Applies the mode (monitor reports the verdict but lets everything through) and builds the
- * Decision: one object literal, so every decision has the same shape.
+ * Decision: one object literal, so every decision has the same shape. `enforceAlways` (a deny
+ * by a rule marked `enforce: always`) applies the verdict whatever the mode.
  */
 function finish(
   compiled: CompiledPolicy,
@@ -112,9 +113,10 @@ function finish(
   reason: ReasonCode,
   rule: RuleRef | null,
   destination: Decision['destination'],
+  enforceAlways = false,
 ): Decision {
   const mode = compiled.policy.mode;
-  const monitor = mode === 'monitor';
+  const monitor = mode === 'monitor' && !enforceAlways;
   const deny = verdict === 'deny';
   return {
     allowed: monitor || !deny,
@@ -214,9 +216,19 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
       if (settings) decision.decider = settings;
       return decision;
     }
-    const allow = kind === KIND_ALLOW;
-    verdict = allow ? 'allow' : 'deny';
-    reason = allow ? 'allowed_by_rule' : 'denied_by_rule';
+    if (kind !== KIND_ALLOW) {
+      // A deny rule decides here, whatever the address class; only a deny reads the flag bit.
+      return finish(
+        compiled,
+        'deny',
+        'denied_by_rule',
+        rule,
+        destination,
+        rules.isEnforcedAlways(id),
+      );
+    }
+    verdict = 'allow';
+    reason = 'allowed_by_rule';
     if (ip !== null && rules.isExplicitIp(id))
       return finish(compiled, verdict, reason, rule, destination);
   }
@@ -284,6 +296,7 @@ export function decideAddress(
         'denied_by_rule',
         ruleRef(compiled, compiled.rules, id),
         destination,
+        compiled.rules.isEnforcedAlways(id),
       );
     if (entry.kind === 'allow') return { ...decision, destination };
   }

@@ -1,7 +1,7 @@
 /**
  * The port, transport and kind of one compiled entry as three small integers, its "words":
  *
- *   word 0: transport bits (TCP 1, UDP 2) | KIND_* code << 2 | EXPLICIT_IP
+ *   word 0: transport bits (TCP 1, UDP 2) | KIND_* code << 2 | EXPLICIT_IP | ENFORCE_ALWAYS
  *   word 1: the first port of its only port range, or ANY_PORT, or SEVERAL_RANGES
  *   word 2: the last port of that range (0 otherwise)
  *
@@ -18,6 +18,8 @@ export const ANY_PORT = -1;
 /** The entry has several port ranges: the caller checks its list. */
 export const SEVERAL_RANGES = -2;
 export const EXPLICIT_IP = 16;
+/** A deny rule marked `enforce: always`: denies even in monitor mode. */
+export const ENFORCE_ALWAYS = 32;
 
 export const KIND_ALLOW = 0;
 export const KIND_DENY = 1;
@@ -37,8 +39,13 @@ export function pushEntryWords(
   kind: RuleKind | 'resource',
   explicitIp: boolean,
   ports: readonly PortRange[] | null,
+  enforceAlways = false,
 ): void {
-  const word = transports | (KIND_CODES[kind] << 2) | (explicitIp ? EXPLICIT_IP : 0);
+  const word =
+    transports |
+    (KIND_CODES[kind] << 2) |
+    (explicitIp ? EXPLICIT_IP : 0) |
+    (enforceAlways ? ENFORCE_ALWAYS : 0);
   if (ports === null) out.push(word, ANY_PORT, 0);
   else if (ports.length === 1) out.push(word, ports[0]!.from, ports[0]!.to);
   else out.push(word, SEVERAL_RANGES, 0);

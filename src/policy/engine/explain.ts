@@ -73,8 +73,11 @@ export function explainReason(decision: Decision): string {
 export function explain(decision: Decision): string {
   const dest = describeDestination(decision.destination);
   const verb = decision.verdict === 'allow' ? 'Allowed' : 'Denied';
+  // In monitor mode only a rule marked `enforce: always` enforces its deny.
   const monitor = decision.wouldDeny
     ? ' (monitor mode: let through, but restrict would deny it)'
-    : '';
+    : decision.mode === 'monitor' && decision.enforced && decision.verdict === 'deny'
+      ? ' (blocked even in monitor mode: the rule says "enforce: always")'
+      : '';
   return `${verb} ${dest}${monitor}: ${explainReason(decision)}.`;
 }

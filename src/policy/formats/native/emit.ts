@@ -54,6 +54,7 @@ function ruleValue(rule: Rule): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (rule.name !== undefined) out.name = rule.name;
   out[rule.kind] = rule.selectors.map(selectorValue);
+  if (rule.enforceAlways) out.enforce = 'always';
   if (rule.decider) out.decider = deciderValue(rule.decider);
   return out;
 }

@@ -196,6 +196,17 @@ function convertRule(
   const selectors = convertSelectors(raw[kind], reporter, [...path, kind], defaults, extras);
   const rule: Rule = { kind, selectors, source: reporter.location(path) };
   if (raw.name !== undefined) rule.name = raw.name;
+  if (raw.enforce !== undefined) {
+    // Enforcing an allow would mean nothing; enforcing a decider's deny is not supported.
+    if (kind === 'deny') rule.enforceAlways = true;
+    else
+      reporter.error(
+        [...path, 'enforce'],
+        `"enforce: always" applies to deny rules only; this is ${kind === 'allow' ? 'an allow' : 'a decide'} rule`,
+        'remove "enforce", or move the destinations to a deny rule',
+        { key: true },
+      );
+  }
   if (raw.decider !== undefined) {
     if (kind !== 'decide')
       reporter.warn(

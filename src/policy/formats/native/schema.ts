@@ -84,6 +84,10 @@ export const ruleSchema = z
     decider: deciderSchema
       .optional()
       .meta({ description: 'Decider for a decide rule (default: the policy decider).' }),
+    enforce: z.literal('always').optional().meta({
+      description:
+        'Deny rules only: "always" blocks what this rule denies even in monitor mode (where other denials are only recorded as "would deny").',
+    }),
   })
   .meta({
     description:

@@ -1,7 +1,8 @@
 /**
  * smokescreen ACL + role → model. The order is smokescreen's Decide() (acl.go):
  *   1. the role's own allowed_domains allow (so they beat the global deny list);
- *   2. global_deny_list denies;
+ *   2. global_deny_list denies, even for a role in report mode (so that rule says
+ *      `enforce: always`: egress monitor mode would otherwise only report it);
  *   3. global_allow_list allows;
  *   4. otherwise the role's action: enforce → deny, report → allow and report, open → allow.
  * A role missing from `services` falls back to the `default` entry, as smokescreen's Rule() does.
@@ -106,6 +107,9 @@ function buildRules(raw: SmokescreenAclRaw, chosen: Chosen, reporter: Reporter):
     ownPath,
   );
   push('deny', 'global_deny_list', deny, ['global_deny_list']);
+  // smokescreen blocks the global deny list even for a role in report mode (egress monitor).
+  const denyRule = rules.find((r) => r.kind === 'deny');
+  if (denyRule && chosen.rule.action === 'report') denyRule.enforceAlways = true;
   push('allow', 'global_allow_list', allow, ['global_allow_list']);
   return rules;
 }
@@ -133,13 +137,6 @@ export function parseSmokescreen(input: FormatInput): ParsedPolicy {
   const { rule } = chosen!;
   const rules = buildRules(acl, chosen!, reporter);
   reporter.throwIfErrors();
-  if (rule.action === 'report' && acl.global_deny_list?.length)
-    reporter.warn(
-      ['global_deny_list'],
-      'smokescreen blocks the global deny list even in report mode; egress monitor mode only reports it (wouldDeny)',
-      'use "action: enforce" to block these hosts',
-      { key: true },
-    );
   if (rule.allowed_external_proxies?.length)
     reporter.warn(
       [...chosen!.path, 'allowed_external_proxies'],
