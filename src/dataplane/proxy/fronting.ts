@@ -10,14 +10,27 @@ import type { ProxyContext } from './context.js';
 import type { Admission, GateTarget } from './gate.js';
 import { hostHeaderTarget } from './http-forward.js';
 
+/**
+ * `real` is the policy's decision for the name the upstream would serve, when it is known: if
+ * a rule marked `enforce: always` denies that name, monitor mode must not let it through here.
+ */
 function frontingDecision(
   compiled: CompiledPolicy,
   target: GateTarget,
   reason: 'host_mismatch' | 'sni_mismatch',
+  real?: Decision,
 ): Decision {
   const base = decide(compiled, target);
-  const monitor = compiled.policy.mode === 'monitor';
-  return { ...base, allowed: monitor, verdict: 'deny', wouldDeny: monitor, reason, rule: null };
+  const monitor = compiled.policy.mode === 'monitor' && !(real && real.enforced && !real.allowed);
+  return {
+    ...base,
+    allowed: monitor,
+    verdict: 'deny',
+    enforced: !monitor,
+    wouldDeny: monitor,
+    reason,
+    rule: null,
+  };
 }
 
 /** Host header vs absolute URI: a different host or port is refused (recorded in monitor mode). */
@@ -32,7 +45,10 @@ export async function frontingRefusal(
   const uri = normaliseHost(target.host);
   if (header && uri.ok && header.host === uri.host.name && header.port === target.port)
     return undefined;
-  const decision = frontingDecision(id.compiled, target, 'host_mismatch');
+  const real = header
+    ? decide(id.compiled, { host: header.host, port: header.port, transport: 'tcp' })
+    : undefined;
+  const decision = frontingDecision(id.compiled, target, 'host_mismatch', real);
   if (decision.allowed) {
     ctx.bus.emitLater({
       type: 'request.allowed',
@@ -58,10 +74,11 @@ export function sniRefusal(
   const sni = normaliseHost(serverName);
   const host = normaliseHost(target.host);
   if (sni.ok && host.ok && sni.host.name === host.host.name) return undefined;
+  let judged: Decision | undefined;
   if (sni.ok) {
-    const judged = decide(compiled, { host: sni.host.name, port: target.port, transport: 'tcp' });
+    judged = decide(compiled, { host: sni.host.name, port: target.port, transport: 'tcp' });
     if (judged.verdict === 'allow') return undefined;
   }
-  const decision = frontingDecision(compiled, target, 'sni_mismatch');
+  const decision = frontingDecision(compiled, target, 'sni_mismatch', judged);
   return { ...decision, error: `TLS server name "${serverName}"` };
 }
