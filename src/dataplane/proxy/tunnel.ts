@@ -76,6 +76,10 @@ function forward(from: Socket, to: Socket): void {
       to.once('drain', resume);
     }
   });
-  from.once('end', () => to.end());
+  // Usually `to` is already gone by then (its peer closed first): end() on a destroyed socket
+  // builds an error with a stack trace, the costliest step of a short tunnel's teardown.
+  from.once('end', () => {
+    if (!to.destroyed && !to.writableEnded) to.end();
+  });
   from.resume();
 }
