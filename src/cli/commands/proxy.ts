@@ -99,15 +99,19 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
 
   // eslint-disable-next-line prefer-const -- assigned below; the metrics read it when scraped
   let proxy: EgressProxy;
-  const metrics = new ProxyMetrics(bus, {
-    openConnections: () => proxy.connections,
-    acceptedConnections: () => proxy.acceptedConnections,
-    auditHealthy: () => bus.healthy,
-  });
+  // Only the admin listener serves the metrics; without it, counting would only keep the event
+  // bus active, so every request would build events nobody reads.
+  const metrics = admin
+    ? new ProxyMetrics(bus, {
+        openConnections: () => proxy.connections,
+        acceptedConnections: () => proxy.acceptedConnections,
+        auditHealthy: () => bus.healthy,
+      })
+    : null;
   const deciders = new Deciders({
     bus,
     log,
-    onCall: (kind, outcome, seconds) => metrics.observeDecider(kind, outcome, seconds),
+    onCall: (kind, outcome, seconds) => metrics?.observeDecider(kind, outcome, seconds),
   });
   proxy = new EgressProxy({
     ...listen,
@@ -150,15 +154,16 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
     log.info({ dnsListen: `${dnsAddress.host}:${dnsAddress.port}` }, 'egress DNS listening');
     io.err(`egress DNS listening on ${dnsAddress.host}:${dnsAddress.port} (UDP and TCP)\n`);
   }
-  const adminServer = admin
-    ? new AdminServer({
-        ...admin,
-        metrics,
-        log,
-        policies: () => policies.describe(),
-        audit: () => (audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
-      })
-    : null;
+  const adminServer =
+    admin && metrics
+      ? new AdminServer({
+          ...admin,
+          metrics,
+          log,
+          policies: () => policies.describe(),
+          audit: () => (audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
+        })
+      : null;
   if (adminServer) {
     const a = await adminServer.start();
     log.info({ admin: `${a.address}:${a.port}` }, 'admin listener (/metrics, /healthz)');
@@ -185,7 +190,7 @@ export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<nu
       process.off('SIGHUP', reload);
       Promise.all([proxy.close(drainMs), dns?.close()])
         .then(() => adminServer?.close())
-        .then(() => metrics.close())
+        .then(() => metrics?.close())
         .then(() =>
           bus
             .emit({

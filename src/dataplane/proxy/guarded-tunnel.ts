@@ -150,6 +150,8 @@ export async function relay(
 ): Promise<void> {
   tunnel.socket.resume();
   const result = await runTunnel(tunnel.socket, upstream, ctx.limits.idleTimeoutMs, pending);
+  // The description is a template string per tunnel: skip it when nothing records events.
+  if (!ctx.bus.active) return;
   const d = tunnel.decision.destination;
   ctx.bus.emitLater({
     type: 'request.closed',

@@ -22,7 +22,7 @@ export function runTunnel(
 ): Promise<TunnelResult> {
   return new Promise((resolve) => {
     // Byte counts from the sockets' own counters (no 'data' listener on the relay path). Bytes
-    // already read but still buffered in the stream are relayed by the pipe below, so they count.
+    // already read but still buffered in the stream are relayed below, so they count.
     const clientStart = client.bytesRead - client.readableLength;
     const upstreamStart = upstream.bytesRead - upstream.readableLength;
     let error: string | undefined;
@@ -45,8 +45,8 @@ export function runTunnel(
     // A client that is gone (destroyed by a drain or a reset) can receive nothing more: release
     // the upstream connection now instead of when the destination times it out.
     client.on('close', () => upstream.destroy());
-    // When the upstream is gone, its pipe unpipes and pauses the client, which would then never
-    // read the client's FIN and never close: keep it reading (the data has nowhere to go).
+    // When the upstream is gone, the client may be paused waiting for a drain that never comes;
+    // keep it reading, or its FIN is never read and it never closes (the data is dropped).
     upstream.on('close', () => client.resume());
     client.setTimeout(idleTimeoutMs, () => {
       error ??= 'idle timeout';
@@ -57,7 +57,29 @@ export function runTunnel(
     // Activity upstream also keeps the tunnel alive: what upstream sends is written to the
     // client, and a socket's writes restart its idle timer just as its reads do.
     if (pending?.length) upstream.write(pending);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    forward(client, upstream);
+    forward(upstream, client);
   });
+}
+
+/**
+ * `from.pipe(to)` reduced to what a tunnel needs (two listeners instead of pipe()'s seven, and
+ * no unpipe bookkeeping per tunnel): backpressure, and `from`'s end ends `to`. Once `to` is
+ * destroyed, what `from` still sends is read and dropped, so its FIN is seen and it closes.
+ */
+function forward(from: Socket, to: Socket): void {
+  const resume = () => from.resume();
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed) return;
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', resume);
+    }
+  });
+  // Usually `to` is already gone by then (its peer closed first): end() on a destroyed socket
+  // builds an error with a stack trace, the costliest step of a short tunnel's teardown.
+  from.once('end', () => {
+    if (!to.destroyed && !to.writableEnded) to.end();
+  });
+  from.resume();
 }
