@@ -10,7 +10,7 @@ import { DialError } from '../net/dial.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import type { GateTarget } from './gate.js';
-import { dialAdmitted, tunnelWithSniCheck } from './guarded-tunnel.js';
+import { openAdmittedTunnel, tunnelWithSniCheck } from './guarded-tunnel.js';
 import { authText, refusalText, writeRaw } from './respond.js';
 
 /** `host:port` or `[v6]:port`; the port is required. */
@@ -60,24 +60,16 @@ export async function handleConnect(
     writeRaw(socket, refusalText(admission, ctx.accessHint));
     return;
   }
-  const admitted = {
-    client: id.client,
-    compiled: id.compiled,
-    target,
-    decision: admission.decision,
-    socket,
-    started,
-  };
-  const upstream = await dialAdmitted(
+  const opened = await openAdmittedTunnel(
     ctx,
-    admitted,
-    admission.address,
-    admission.viaParent === true,
+    { client: id.client, compiled: id.compiled, target, socket, started },
+    admission,
   );
-  if (upstream instanceof DialError) {
-    writeRaw(socket, failureResponse(upstream.status, upstream.code, upstream.message));
+  if (opened instanceof DialError) {
+    writeRaw(socket, failureResponse(opened.status, opened.code, opened.message));
     return;
   }
+  const { tunnel: admitted, upstream } = opened;
   if (socket.destroyed) {
     upstream.destroy();
     return;

@@ -19,7 +19,7 @@ import {
 } from '../protocols/tls-client-hello.js';
 import type { ProxyContext } from './context.js';
 import { sniRefusal } from './fronting.js';
-import type { GateTarget } from './gate.js';
+import type { Admission, GateTarget } from './gate.js';
 import { runTunnel } from './tunnel.js';
 
 export interface AdmittedTunnel {
@@ -34,7 +34,7 @@ export interface AdmittedTunnel {
 }
 
 /** Dials the admitted address; on failure records request.failed and returns the DialError. */
-export async function dialAdmitted(
+async function dialAdmitted(
   ctx: ProxyContext,
   tunnel: Omit<AdmittedTunnel, 'socket' | 'started'>,
   address: string,
@@ -62,6 +62,20 @@ export async function dialAdmitted(
     });
     return failure;
   }
+}
+
+/**
+ * The shared step after an allowing admission (CONNECT, SOCKS5, transparent): the tunnel's facts
+ * and a connection to exactly the admitted address (or through the parent proxy).
+ */
+export async function openAdmittedTunnel(
+  ctx: ProxyContext,
+  facts: Omit<AdmittedTunnel, 'decision'>,
+  admission: Extract<Admission, { ok: true }>,
+): Promise<{ tunnel: AdmittedTunnel; upstream: Socket } | DialError> {
+  const tunnel: AdmittedTunnel = { ...facts, decision: admission.decision };
+  const upstream = await dialAdmitted(ctx, tunnel, admission.address, admission.viaParent === true);
+  return upstream instanceof DialError ? upstream : { tunnel, upstream };
 }
 
 /**

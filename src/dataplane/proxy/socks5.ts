@@ -26,7 +26,7 @@ import {
 import type { Identification } from './client-identity.js';
 import type { ProxyContext } from './context.js';
 import type { Admission, GateTarget } from './gate.js';
-import { dialAdmitted, tunnelWithSniCheck } from './guarded-tunnel.js';
+import { openAdmittedTunnel, tunnelWithSniCheck } from './guarded-tunnel.js';
 import { protocolRefusal } from './protocol-refusal.js';
 import { StreamListener } from './stream-listener.js';
 
@@ -144,24 +144,16 @@ export async function handleSocks5(
     finish(socket, encodeReply(admissionReply(admission)));
     return;
   }
-  const admitted = {
-    client: id.client,
-    compiled: id.compiled,
-    target,
-    decision: admission.decision,
-    socket,
-    started,
-  };
-  const upstream = await dialAdmitted(
+  const opened = await openAdmittedTunnel(
     ctx,
-    admitted,
-    admission.address,
-    admission.viaParent === true,
+    { client: id.client, compiled: id.compiled, target, socket, started },
+    admission,
   );
-  if (upstream instanceof DialError) {
-    finish(socket, encodeReply(DIAL_REPLIES[upstream.code]));
+  if (opened instanceof DialError) {
+    finish(socket, encodeReply(DIAL_REPLIES[opened.code]));
     return;
   }
+  const { tunnel: admitted, upstream } = opened;
   if (socket.destroyed) {
     upstream.destroy();
     return;

@@ -18,7 +18,7 @@ import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../protocols/tls-clien
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import type { Admission, GateTarget } from './gate.js';
-import { dialAdmitted, refuseTls, relay } from './guarded-tunnel.js';
+import { openAdmittedTunnel, refuseTls, relay } from './guarded-tunnel.js';
 import { hostHeaderTarget } from './http-forward.js';
 import { protocolRefusal } from './protocol-refusal.js';
 import { refusalText, writeRaw } from './respond.js';
@@ -127,26 +127,18 @@ export async function handleTransparent(
     refuse(ctx, socket, peeked.protocol, admission);
     return;
   }
-  const admitted = {
-    client: id.client,
-    compiled: id.compiled,
-    target,
-    decision: admission.decision,
-    socket,
-    started,
-  };
-  const upstream = await dialAdmitted(
+  const opened = await openAdmittedTunnel(
     ctx,
-    admitted,
-    admission.address,
-    admission.viaParent === true,
+    { client: id.client, compiled: id.compiled, target, socket, started },
+    admission,
   );
-  if (upstream instanceof DialError) {
+  if (opened instanceof DialError) {
     if (peeked.protocol === 'http')
-      writeRaw(socket, failureResponse(upstream.status, upstream.code, upstream.message));
+      writeRaw(socket, failureResponse(opened.status, opened.code, opened.message));
     else socket.destroy();
     return;
   }
+  const { tunnel: admitted, upstream } = opened;
   if (socket.destroyed) {
     upstream.destroy();
     return;
