@@ -10,8 +10,8 @@ import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import { endToEndRawHeaders } from './headers.js';
 import { ForwardExchange } from './forward-exchange.js';
-import { authText, refusalText, writeText } from './respond.js';
-import { frontingRefusal } from './fronting.js';
+import { writeText } from './respond.js';
+import { admitRequest } from './admit-request.js';
 import { Redactor } from '../inspect/redact.js';
 import { ExchangeRecorder } from '../inspect/capture.js';
 
@@ -54,7 +54,6 @@ export async function handleForward(
   res: ServerResponse,
 ): Promise<void> {
   const started = performance.now();
-  const address = req.socket.remoteAddress ?? null;
   const target = absoluteTarget(req.url);
   if (!target) {
     const text = failureResponse(
@@ -65,29 +64,12 @@ export async function handleForward(
     writeText(res, text);
     return;
   }
-  const id = ctx.policies.identify(req.headers['proxy-authorization'], address);
-  if (!id.ok) {
-    writeText(res, authText(id));
+  const admitted = await admitRequest(ctx, req, target, 'http');
+  if (!admitted.ok) {
+    writeText(res, admitted.refusal);
     return;
   }
-  const query = {
-    host: target.host,
-    port: target.port,
-    transport: 'tcp' as const,
-    scheme: 'http',
-    method: req.method ?? 'GET',
-    path: target.path,
-  };
-  const fronting = await frontingRefusal(ctx, id, query, req.headers.host);
-  if (fronting) {
-    writeText(res, refusalText(fronting, ctx.accessHint));
-    return;
-  }
-  const admission = await ctx.gate.admit(id.compiled, id.client, query);
-  if (!admission.ok) {
-    writeText(res, refusalText(admission, ctx.accessHint));
-    return;
-  }
+  const { id, admission } = admitted;
   const { decision } = admission;
   // Inspect mode records the exchange (redacted) as an inspect.exchange event.
   const recorder =

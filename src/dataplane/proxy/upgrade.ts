@@ -9,10 +9,10 @@ import { explain } from '../../policy/engine/explain.js';
 import { dial, DialError } from '../net/dial.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
-import { frontingRefusal } from './fronting.js';
+import { admitRequest } from './admit-request.js';
 import { endToEndHeaders } from './headers.js';
 import { absoluteTarget } from './http-forward.js';
-import { authText, refusalText, writeRaw } from './respond.js';
+import { writeRaw } from './respond.js';
 import { runTunnel } from './tunnel.js';
 
 export async function handleUpgrade(
@@ -35,32 +35,12 @@ export async function handleUpgrade(
     );
     return;
   }
-  const id = ctx.policies.identify(
-    req.headers['proxy-authorization'],
-    socket.remoteAddress ?? null,
-  );
-  if (!id.ok) {
-    writeRaw(socket, authText(id));
+  const admitted = await admitRequest(ctx, req, target, 'ws');
+  if (!admitted.ok) {
+    writeRaw(socket, admitted.refusal);
     return;
   }
-  const query = {
-    host: target.host,
-    port: target.port,
-    transport: 'tcp' as const,
-    scheme: 'ws',
-    method: req.method ?? 'GET',
-    path: target.path,
-  };
-  const fronting = await frontingRefusal(ctx, id, query, req.headers.host);
-  if (fronting) {
-    writeRaw(socket, refusalText(fronting, ctx.accessHint));
-    return;
-  }
-  const admission = await ctx.gate.admit(id.compiled, id.client, query);
-  if (!admission.ok) {
-    writeRaw(socket, refusalText(admission, ctx.accessHint));
-    return;
-  }
+  const { id, admission } = admitted;
   let upstream: Socket;
   try {
     upstream = await dial(admission.address, target.port, ctx.limits.connectTimeoutMs);
