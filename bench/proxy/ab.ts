@@ -8,7 +8,7 @@
  * machine's background load falls on all of them alike. Prints one line per step and variant
  * with the figure and the proxy's CPU time per unit (from /proc/PID/stat), then the medians.
  */
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +39,29 @@ function parseVariant(text: string): Variant {
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + ownCpuSeconds(p), 0);
+}
+
+function ownCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pids of `pid` and its children (the workers of `egress proxy --workers N`). */
+function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 function minorFaults(pid: number): number {
@@ -103,6 +123,7 @@ async function main() {
           'allowed.test=127.0.0.1',
           '--log-level',
           'error',
+          ...(v.env.EGRESS_ARGS ?? '').split(' ').filter(Boolean),
         ],
         { env: v.env },
       );

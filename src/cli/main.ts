@@ -135,6 +135,10 @@ function buildProgram(io: Io, setExit: (code: number) => void, early: EarlyStart
       '--drain-timeout <ms>',
       'on SIGTERM, wait this long for open connections (default 10000)',
     )
+    .option(
+      '--workers <n|auto>',
+      'proxy processes sharing the listeners (auto: one per CPU; default 1)',
+    )
     .action(async (opts: ProxyCommandOptions) =>
       setExit(await (await import('./commands/proxy.js')).runProxy(opts, io)),
     );

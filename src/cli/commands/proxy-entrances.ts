@@ -9,7 +9,7 @@ import { Socks5Server } from '../../dataplane/proxy/socks5.js';
 import { parseTransparentListen, TransparentListener } from '../../dataplane/proxy/transparent.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { parseListen } from './proxy.js';
+import { parseListen } from './proxy-options.js';
 
 export interface EntranceFlags {
   socksListen?: string;

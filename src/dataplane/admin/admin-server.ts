@@ -7,16 +7,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { closeServer, listenServer } from '../net/listen.js';
-import type { ProxyMetrics } from './proxy-metrics.js';
+
+/** Something that renders Prometheus text: one proxy's metrics, or several workers' summed. */
+export interface MetricsText {
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+export type AuditStatus = 'ok' | 'failed' | 'disabled';
 
 export interface AdminServerOptions {
   host: string;
   port: number;
-  metrics: ProxyMetrics;
+  metrics: MetricsText;
   /** Workspaces and their policy names. */
   policies: () => Array<{ workspace: string; policy: string }>;
   /** 'ok', 'failed', or 'disabled' when no audit log is configured. */
-  audit: () => 'ok' | 'failed' | 'disabled';
+  audit: () => AuditStatus | Promise<AuditStatus>;
   log?: Logger;
 }
 
@@ -66,7 +73,7 @@ export class AdminServer {
       return;
     }
     if (path === '/healthz') {
-      const audit = this.options.audit();
+      const audit = await this.options.audit();
       const healthy = audit !== 'failed';
       const body = JSON.stringify({
         status: healthy ? 'ok' : 'audit_unavailable',

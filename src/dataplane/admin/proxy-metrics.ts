@@ -4,7 +4,14 @@
  * the event bus, so any part of the data plane that emits events (the DNS forwarder included)
  * is counted without knowing about metrics; gauges read their source when scraped.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 import type { AuditEvent } from '../events/event.js';
 import type { EventBus } from '../events/event-bus.js';
 
@@ -99,6 +106,8 @@ export class ProxyMetrics {
       name: 'egress_audit_healthy',
       help: '1 while the audit log is writable; 0 once it failed (traffic is then refused).',
       registers,
+      // Summed over proxy workers this would count writers; any failed writer means 0.
+      aggregator: 'min',
       collect() {
         this.set(sources.auditHealthy() ? 1 : 0);
       },
@@ -109,6 +118,11 @@ export class ProxyMetrics {
   /** For the decider client's onCall hook. */
   observeDecider(kind: string, outcome: string, seconds: number): void {
     this.deciderLatency.observe({ kind, outcome }, seconds);
+  }
+
+  /** The metrics as data, for summing over proxy workers (prom-client's aggregate()). */
+  json(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return this.registry.getMetricsAsJSON();
   }
 
   /** Prometheus text exposition. */

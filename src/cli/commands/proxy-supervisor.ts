@@ -1,0 +1,107 @@
+/**
+ * `egress proxy --workers N`: this process supervises N proxy workers that share the listening
+ * sockets, so the proxy uses more than one CPU core. The supervisor itself keeps what must
+ * exist once: the policy-aware DNS, the admin listener (metrics summed over the workers), the
+ * proxy.started/proxy.stopped records, and the signals (SIGHUP reloads every worker, SIGTERM
+ * drains them all). Each worker writes its own events to the same audit log (appends of whole
+ * lines, each worker with its own group commit), so a denial is still on disk before its 403.
+ */
+import { AggregatorRegistry, Registry } from 'prom-client';
+import { formatDiagnostic, PolicyError } from '../../policy/source/diagnostics.js';
+import type { AuditStatus } from '../../dataplane/admin/admin-server.js';
+import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
+import { createLogger } from '../../dataplane/log.js';
+import { EXIT_OK } from '../errors.js';
+import type { Io } from '../io.js';
+import type { ProxyCommandOptions, ProxyFlags } from './proxy-flags.js';
+import { setupPolicies } from './proxy-policies.js';
+import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
+import { WorkerPool, WorkerPoolFailure } from './proxy-worker-pool.js';
+
+export async function superviseWorkers(
+  options: ProxyCommandOptions,
+  flags: ProxyFlags,
+  io: Io,
+): Promise<number> {
+  const log = createLogger(options.logLevel ?? 'info');
+  // Loaded here too: a bad policy exits 2 before any worker starts, and the DNS needs it.
+  const setup = setupPolicies(options);
+  const policies = setup.provider;
+  const auditSetup = await openAudit(options, io, log, {
+    description: `egress proxy starting on ${options.listen} (${setup.summary}; ${flags.workers} workers).`,
+    extra: { listen: options.listen, policies: policies.describe(), workers: flags.workers },
+  });
+  const { bus } = auditSetup;
+  // Counts what the supervisor itself records (DNS); the workers count the rest.
+  const metrics = flags.admin ? new ProxyMetrics(bus, { auditHealthy: () => bus.healthy }) : null;
+  const dns = createDns(flags, options, policies, auditSetup, log);
+
+  const pool = new WorkerPool(flags.workers, log);
+  const shutDown = async (signal: string | null) => {
+    await pool.stop(flags.drainMs + 1_000);
+    await dns?.close();
+    await admin?.close();
+    metrics?.close();
+    await closeAudit(auditSetup, options, signal);
+  };
+  let admin: Awaited<ReturnType<typeof startAdmin>> = null;
+  try {
+    for (const line of await pool.start()) io.err(line);
+  } catch (err) {
+    await shutDown(null);
+    if (err instanceof WorkerPoolFailure) {
+      io.err(`egress: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  await startDns(dns, log, io);
+  if (metrics) {
+    const summed = {
+      contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+      text: async () => {
+        const parts = (await pool.status()).map((s) => s.metrics ?? []);
+        return AggregatorRegistry.aggregate([await metrics.json(), ...parts]).metrics();
+      },
+    };
+    const audit = async (): Promise<AuditStatus> => {
+      if (!auditSetup.audit) return 'disabled';
+      const workers = await pool.status();
+      return bus.healthy && workers.every((w) => w.auditHealthy) ? 'ok' : 'failed';
+    };
+    admin = await startAdmin(flags, summed, policies, audit, log, io);
+  }
+
+  return new Promise<number>((resolve) => {
+    const reload = () => {
+      try {
+        setup.reload();
+      } catch (err) {
+        const detail =
+          err instanceof PolicyError
+            ? err.diagnostics.map(formatDiagnostic).join('; ')
+            : (err as Error).message;
+        log.error({ error: detail }, 'policy reload refused; keeping the previous policy');
+      }
+      // Each worker reads the files again itself and refuses a bad policy the same way.
+      pool.signal('SIGHUP');
+    };
+    let stopping = false;
+    const stop = (signal: string, code: number) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'draining');
+      process.off('SIGHUP', reload);
+      shutDown(signal)
+        .catch(() => undefined)
+        .then(() => resolve(code));
+    };
+    process.on('SIGHUP', reload);
+    process.once('SIGTERM', () => stop('SIGTERM', EXIT_OK));
+    process.once('SIGINT', () => stop('SIGINT', EXIT_OK));
+    void pool.failures().then((failure) => {
+      io.err(`egress: ${failure.message}\n`);
+      stop('workers failed', failure.exitCode);
+    });
+  });
+}
