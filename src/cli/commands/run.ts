@@ -171,7 +171,16 @@ export async function runRun(
     ).catch((err: Error) => {
       throw new RuntimeFailure(err.message);
     });
-    cleanups.push(() => published.forEach((p) => p.server.close()));
+    // After the hand-over these are closed already (a dgram socket throws on a second close).
+    cleanups.push(() =>
+      published.forEach((p) => {
+        try {
+          p.server.close();
+        } catch {
+          // Closed.
+        }
+      }),
+    );
     const workspace = options.workspace ?? 'default';
     const sessionId = uuidv7(Date.now());
     const policies = new ListenerPolicy(compiled, workspace, sessionId);
