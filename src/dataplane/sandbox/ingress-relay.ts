@@ -49,7 +49,10 @@ function readProcNet(table: string): string {
 }
 
 /** What varies between the steps of one connection (the rest is fixed when it arrives). */
-type Step = Pick<BridgeIngress, 'phase' | 'inner' | 'reason' | 'bytesIn' | 'bytesOut' | 'durationMs'>;
+type Step = Pick<
+  BridgeIngress,
+  'phase' | 'inner' | 'reason' | 'bytesIn' | 'bytesOut' | 'durationMs'
+>;
 type Report = (step: Step) => void;
 
 interface UdpFlow {

@@ -108,11 +108,7 @@ export interface BridgeOriginRequest {
 }
 
 export type ToBridge =
-  | BridgeConfig
-  | BridgeStart
-  | BridgeSignal
-  | BridgePublish
-  | BridgeOriginRequest;
+  BridgeConfig | BridgeStart | BridgeSignal | BridgePublish | BridgeOriginRequest;
 
 export type ListenerRole =
   | { role: 'proxy' }
