@@ -17,6 +17,8 @@ import type { BridgeIngress } from './protocol.js';
 
 const IDLE_MS = 60_000;
 const MAX_UDP_FLOWS = 256;
+/** How often a sender is checked again while nothing listens (and refusals are said). */
+const RETRY_MS = 1000;
 /** A server may listen on IPv4 or IPv6 loopback only: tried in this order. */
 const INNER = ['127.0.0.1', '::1'] as const;
 
@@ -63,6 +65,8 @@ interface UdpFlow {
   bytesOut: number;
   started: number;
   timer: NodeJS.Timeout;
+  /** Finds the server and opens the socket inside; false while nothing listens. */
+  tryOpen: () => boolean;
   close: () => void;
 }
 
@@ -125,46 +129,73 @@ export class IngressRelay {
 
   udp(outer: UdpSocket, port: number, hostPort: number): void {
     const flows = new Map<string, UdpFlow>();
+    let limitReported = 0;
     outer.on('error', () => {});
     outer.on('message', (message, from) => {
       const key = `${from.address}|${from.port}`;
       let flow = flows.get(key);
       if (!flow) {
-        flow = this.udpFlow(outer, port, hostPort, from, flows.size >= MAX_UDP_FLOWS, () =>
-          flows.delete(key),
-        );
+        if (flows.size >= MAX_UDP_FLOWS) {
+          // No new state for senders over the limit; said at most once a second.
+          if (Date.now() - limitReported < RETRY_MS) return;
+          limitReported = Date.now();
+          this.reporter('udp', port, hostPort, from)({ phase: 'refused', reason: 'flow_limit' });
+          return;
+        }
+        flow = this.udpFlow(outer, port, hostPort, from, () => flows.delete(key));
         flows.set(key, flow);
       }
       flow.timer.refresh();
-      if (!flow.inner) return;
+      if (!flow.inner && !flow.tryOpen()) return;
       flow.bytesIn += message.length;
-      flow.inner.send(message, port, flow.address);
+      flow.inner!.send(message, port, flow.address);
     });
   }
 
   /**
    * A new sender. Which loopback address the server listens on is read from the kernel's
-   * socket table first: UDP has no handshake, and a refusal would only come back as ICMP
-   * after the datagram. A refused flow stays, without a socket, until it idles out, so that
-   * a sender that keeps trying is recorded once.
+   * socket table: UDP has no handshake, and a refusal would only come back as ICMP after the
+   * datagram. When nothing listens yet, the flow is refused once and checked again at most
+   * every RETRY_MS while the sender keeps trying (a server that is still starting).
    */
   private udpFlow(
     outer: UdpSocket,
     port: number,
     hostPort: number,
     from: RemoteInfo,
-    overLimit: boolean,
     forget: () => void,
   ): UdpFlow {
     const report = this.reporter('udp', port, hostPort, from);
-    const address = overLimit ? null : udpListenerAddress(port);
+    let refusedAt = 0;
     const flow: UdpFlow = {
       inner: null,
-      address: address ?? INNER[0],
+      address: INNER[0],
       bytesIn: 0,
       bytesOut: 0,
       started: performance.now(),
       timer: setTimeout(() => flow.close(), IDLE_MS),
+      tryOpen: () => {
+        if (refusedAt && Date.now() - refusedAt < RETRY_MS) return false;
+        const address = udpListenerAddress(port);
+        if (!address) {
+          if (!refusedAt) report({ phase: 'refused', reason: 'nothing_listening' });
+          refusedAt = Date.now();
+          return false;
+        }
+        const inner = createSocket({ type: address === '::1' ? 'udp6' : 'udp4' });
+        inner.on('error', () => {});
+        inner.on('message', (reply) => {
+          flow.timer.refresh();
+          flow.bytesOut += reply.length;
+          outer.send(reply, from.port, from.address);
+        });
+        flow.inner = inner;
+        flow.address = address;
+        flow.started = performance.now();
+        this.open.add(flow.close);
+        report({ phase: 'accepted', inner: address });
+        return true;
+      },
       close: () => {
         clearTimeout(flow.timer);
         forget();
@@ -181,20 +212,6 @@ export class IngressRelay {
         });
       },
     };
-    if (!address) {
-      report({ phase: 'refused', reason: overLimit ? 'flow_limit' : 'nothing_listening' });
-      return flow;
-    }
-    const inner = createSocket({ type: address === '::1' ? 'udp6' : 'udp4' });
-    inner.on('error', () => {});
-    inner.on('message', (reply) => {
-      flow.timer.refresh();
-      flow.bytesOut += reply.length;
-      outer.send(reply, from.port, from.address);
-    });
-    flow.inner = inner;
-    this.open.add(flow.close);
-    report({ phase: 'accepted', inner: address });
     return flow;
   }
 
