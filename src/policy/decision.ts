@@ -23,12 +23,17 @@ export type ReasonCode =
   | 'sni_mismatch'
   | 'no_destination_name'
   | 'unsupported_command'
+  /** Inbound traffic (decideIngress) to a policy without ingress rules: nothing forbids it. */
+  | 'ingress_unrestricted'
   | `ip_class:${IpClass}`;
 
 export interface RuleRef {
-  /** Position in the policy's rule list (0-based); for attached resources, in the resource list. */
+  /**
+   * Position in the policy's rule list (0-based); for attached resources, in the resource list;
+   * for `ingress`, in the ingress allow list.
+   */
   index: number;
-  kind: RuleKind | 'resource';
+  kind: RuleKind | 'resource' | 'ingress';
   /** `file:line:col` of the entry that matched, or null for built-in rules. */
   source: string | null;
   /** The entry that matched, as the policy writes it (`**.example.com:443`). */

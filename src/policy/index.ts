@@ -4,6 +4,7 @@ export * from './decision.js';
 export * from './source/diagnostics.js';
 export { compilePolicy, type CompiledPolicy, type CompileOptions } from './engine/compile.js';
 export { decide, decideAddress, viaUpstreamProxy } from './engine/decide.js';
+export { decideIngress, type IngressQuery } from './engine/decide-ingress.js';
 export {
   nameMayBeAllowed,
   questionMayBeAllowed,

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { compilePolicy, decide, emptyPolicy } from '../../src/policy/index.js';
+import { compilePolicy, decide, decideIngress, emptyPolicy } from '../../src/policy/index.js';
 import { AuditLog, AuditUnavailableError } from '../../src/dataplane/events/audit-log.js';
 import { buildEvent, EVENT_FIELDS, EVENT_TYPES } from '../../src/dataplane/events/event.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
@@ -72,9 +72,42 @@ describe('canonical event', () => {
       'udp.dropped',
       'inspect.exchange',
       'decider.failure',
+      'ingress.accepted',
+      'ingress.refused',
+      'ingress.closed',
     ]) {
       assert.ok((EVENT_TYPES as readonly string[]).includes(t), t);
     }
+  });
+
+  it('an ingress event has the same fields, with the ingress decision and byte counts', () => {
+    const policy = emptyPolicy('p', 'restrict');
+    policy.ingress = {
+      default: 'deny',
+      allow: [{ ports: [{ from: 9000, to: 9000 }], transport: 'udp' }],
+    };
+    const decision = decideIngress(compilePolicy(policy, { version: 'v1' }), {
+      port: 9000,
+      transport: 'udp',
+    });
+    const event = buildEvent({
+      type: 'ingress.closed',
+      client,
+      decision,
+      bytesIn: 10,
+      bytesOut: 20,
+      durationMs: 5,
+      description: 'Inbound UDP flow closed.',
+    });
+    assert.deepEqual(Object.keys(event), [...EVENT_FIELDS]);
+    assert.deepEqual(event.rule, { index: 0, kind: 'ingress', source: null });
+    assert.deepEqual(
+      [event.verdict, event.reason, event.severity],
+      ['allow', 'allowed_by_rule', 'info'],
+    );
+    assert.deepEqual([event.bytesIn, event.bytesOut, event.durationMs], [10, 20, 5]);
+    const refused = buildEvent({ type: 'ingress.refused', client, decision, description: 'x' });
+    assert.equal(refused.severity, 'warning');
   });
 });
 

@@ -1,13 +1,17 @@
 /**
- * `egress run --publish HOST_PORT:PORT`: a server inside the sandbox is reached from outside
- * through the host port, only when the policy's ingress rules allow the port.
+ * `egress run --publish HOST_PORT:PORT[/udp]`: a server inside the sandbox is reached from
+ * outside through the host port, only when the policy's ingress rules allow the port; each
+ * inbound connection or UDP flow is an ingress.* event in the audit log.
  */
 import { strict as assert } from 'node:assert';
+import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import {
   egressRun,
   freePort,
+  readEvents,
   restrictPolicy,
   sharedTempDir,
   writePolicy,
@@ -26,6 +30,33 @@ function get(port: number): Promise<{ status: number; body: string } | null> {
     req.end();
   });
 }
+
+/**
+ * Sends `text` to the host's UDP port until an answer comes (the sandbox starts meanwhile),
+ * then once more from the same socket (the same flow); returns the answers.
+ */
+async function udpAsk(port: number, text: string): Promise<string[]> {
+  const socket = createSocket('udp4');
+  const answers: string[] = [];
+  socket.on('message', (m) => answers.push(m.toString()));
+  try {
+    for (let i = 0; i < 100 && answers.length === 0; i++) {
+      socket.send(text, port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    socket.send(`${text}-again`, port, '127.0.0.1');
+    for (let i = 0; i < 20 && answers.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    return answers;
+  } finally {
+    socket.close();
+  }
+}
+
+/** A Python UDP server inside the sandbox that answers two datagrams, then exits. */
+const UDP_SERVER =
+  'python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); ' +
+  "s.bind(('127.0.0.1', 9000)); s.settimeout(10)\n" +
+  "for i in range(2):\n  m, a = s.recvfrom(100); s.sendto(b'inside:' + m, a)\"";
 
 /** A Python HTTP server inside the sandbox that answers one request, then exits. */
 const ONE_REQUEST_SERVER =
@@ -49,8 +80,20 @@ describe('egress run --publish', () => {
       'ingress-ok.yaml',
     );
     const hostPort = await freePort();
+    const audit = join(dir, 'ingress-ok.ndjson');
     const run = egressRun(
-      ['--policy', policy, '--publish', `${hostPort}:8000`, '--', 'sh', '-c', ONE_REQUEST_SERVER],
+      [
+        '--policy',
+        policy,
+        '--audit-log',
+        audit,
+        '--publish',
+        `${hostPort}:8000`,
+        '--',
+        'sh',
+        '-c',
+        ONE_REQUEST_SERVER,
+      ],
       { env: { ...process.env, DIR: dir } },
     );
     let answer: Awaited<ReturnType<typeof get>> = null;
@@ -61,6 +104,69 @@ describe('egress run --publish', () => {
     const r = await run;
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(answer, { status: 200, body: 'published from inside\n' });
+    const events = readEvents(audit).filter((e) => e.type.startsWith('ingress.'));
+    const accepted = events.find((e) => e.type === 'ingress.accepted');
+    assert.ok(accepted, JSON.stringify(events));
+    assert.equal(accepted.destination?.port, 8000);
+    assert.equal(accepted.client.address, '127.0.0.1');
+    assert.equal(accepted.reason, 'allowed_by_rule');
+    assert.equal(accepted.rule?.kind, 'ingress');
+    const closed = events.find((e) => e.type === 'ingress.closed');
+    assert.ok((closed?.bytesIn ?? 0) > 0 && (closed?.bytesOut ?? 0) > 0);
+  });
+
+  it('forwards UDP to a server inside, replies back to the sender, each flow an event', async () => {
+    const policy = writePolicy(
+      dir,
+      restrictPolicy(
+        'ingress:\n  default: deny\n  allow:\n    - { ports: 9000, transport: udp }\n',
+      ),
+      'ingress-udp.yaml',
+    );
+    const hostPort = await freePort();
+    const audit = join(dir, 'ingress-udp.ndjson');
+    const run = egressRun([
+      '--policy',
+      policy,
+      '--audit-log',
+      audit,
+      '--publish',
+      `${hostPort}:9000/udp`,
+      '--',
+      'sh',
+      '-c',
+      UDP_SERVER,
+    ]);
+    const answers = await udpAsk(hostPort, 'ping');
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(answers, ['inside:ping', 'inside:ping-again']);
+    const all = readEvents(audit).filter((e) => e.type.startsWith('ingress.'));
+    // Datagrams sent before the server inside was up are refused (once), then it is accepted.
+    for (const e of all.filter((e) => e.type === 'ingress.refused'))
+      assert.equal(e.reason, 'nothing_listening');
+    const events = all.filter((e) => e.type !== 'ingress.refused');
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['ingress.accepted', 'ingress.closed'],
+    );
+    assert.equal(events[0]!.destination?.transport, 'udp');
+    assert.equal(events[0]!.destination?.port, 9000);
+    assert.equal(events[1]!.bytesOut, 'inside:ping'.length + 'inside:ping-again'.length);
+  });
+
+  it('refuses UDP when the ingress rules allow only TCP on that port', async () => {
+    const policy = writePolicy(
+      dir,
+      restrictPolicy(
+        'ingress:\n  default: deny\n  allow:\n    - { ports: 9000, transport: tcp }\n',
+      ),
+      'ingress-tcp-only.yaml',
+    );
+    const r = await egressRun(['--policy', policy, '--publish', '18082:9000/udp', '--', 'true']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /does not allow inbound udp to port 9000/);
+    assert.match(r.stderr, /ingress: \{ allow: \[\{ ports: 9000, transport: udp \}\] \}/);
   });
 
   it('refuses at start a port the ingress rules do not allow, naming the rule to add', async () => {

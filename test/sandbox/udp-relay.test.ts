@@ -1,101 +1,232 @@
 /**
- * Fly-style UDP allow rules: a UDP echo server outside (127.0.0.4) is reachable from inside the
- * sandbox when the policy allows exactly that address and port, and not otherwise.
+ * Fly-style UDP allow rules through the sandbox's UDP relay: UDP echo servers outside on the
+ * host's loopback (127.0.0.4, ::1) answer a program inside when the policy allows the address
+ * and port (by an exact address, a range, any port of an address), and a port-only rule (a
+ * Fly network policy) never opens an address class the policy denies. Every flow is an event.
  */
 import { strict as assert } from 'node:assert';
 import { createSocket, type Socket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { egressRun, readEvents, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
-import { nftRuleset } from '../../src/dataplane/sandbox/netns-rules.js';
 
-const policyWith = (rule: string) => `version: 1
+const policyWith = (rules: string, extra = '') => `version: 1
 name: udp-test
 mode: restrict
 default: deny
 rules:
-  - allow:
-      - "127.0.0.2"
-${rule}`;
+${rules}${extra}`;
 
-describe('egress run: UDP relay for allowed UDP destinations', () => {
-  let echo: Socket;
-  let port: number;
-  let received: string[];
+/** A UDP echo server on `address` (records what it received). */
+async function echoServer(address: string, received: string[]): Promise<Socket> {
+  const echo = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  echo.on('message', (msg, from) => {
+    received.push(msg.toString());
+    echo.send(Buffer.concat([Buffer.from('echo:'), msg]), from.port, from.address);
+  });
+  await new Promise<void>((resolve) => echo.bind(0, address, resolve));
+  return echo;
+}
+
+/**
+ * A Python client inside: one socket sends each (text, host, port) in turn and prints the
+ * answer and the address it came from, or "no answer" / the error.
+ */
+function client(sends: Array<[string, string, number]>): string {
+  const family = sends.some(([, host]) => host.includes(':')) ? 'AF_INET6' : 'AF_INET';
+  const list = sends.map(([t, h, p]) => `(b'${t}', '${h}', ${p})`).join(', ');
+  return `import socket
+s = socket.socket(socket.${family}, socket.SOCK_DGRAM); s.settimeout(1)
+for text, host, port in [${list}]:
+    try:
+        s.sendto(text, (host, port)); m, a = s.recvfrom(100)
+        print(m.decode(), a[0], a[1])
+    except OSError as e:
+        print('no answer' if isinstance(e, socket.timeout) else 'error %d' % e.errno)
+`;
+}
+
+describe('egress run: UDP relay for UDP allow rules', () => {
   let dir: string;
+  const received: string[] = [];
+  let echoA: Socket;
+  let echoB: Socket;
+  let portA: number;
+  let portB: number;
 
   before(async () => {
     dir = sharedTempDir();
-    received = [];
-    echo = createSocket('udp4');
-    echo.on('message', (msg, from) => {
-      received.push(msg.toString());
-      echo.send(Buffer.concat([Buffer.from('echo:'), msg]), from.port, from.address);
-    });
-    await new Promise<void>((resolve) => echo.bind(0, '127.0.0.4', resolve));
-    port = echo.address().port;
+    echoA = await echoServer('127.0.0.4', received);
+    echoB = await echoServer('127.0.0.4', received);
+    portA = echoA.address().port;
+    portB = echoB.address().port;
   });
-  after(() => echo.close());
+  after(() => {
+    echoA.close();
+    echoB.close();
+  });
 
-  const send = (text: string, toPort: number) =>
-    `python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)\n` +
-    `try:\n  s.sendto(b'${text}', ('127.0.0.4', ${toPort})); print(s.recvfrom(100)[0].decode())\n` +
-    `except OSError as e: print('no answer')"`;
-
-  it('relays datagrams to exactly the allowed address and port, and the replies back', async () => {
+  it('relays to any port of a named address; one socket may talk to several destinations', async () => {
+    received.length = 0;
+    // Names the host's loopback address (the address class needs that), with no ports: the
+    // relay learns each datagram's destination from nftables, not from its own port.
     const policy = writePolicy(
       dir,
-      policyWith(`      - { cidr: 127.0.0.4, ports: ${port}, transport: udp }\n`),
-      'udp-allow.yaml',
+      policyWith('  - allow:\n      - { cidr: 127.0.0.4, transport: udp }\n'),
+      'udp-any-port.yaml',
     );
-    const audit = join(dir, 'udp-allow.ndjson');
+    const audit = join(dir, 'udp-any-port.ndjson');
     const r = await egressRun([
       '--policy',
       policy,
       '--audit-log',
       audit,
       '--',
-      'sh',
+      'python3',
       '-c',
-      `${send('one', port)}; ${send('two', port)}; ${send('other-port', port + 1)}`,
+      client([
+        ['one', '127.0.0.4', portA],
+        ['two', '127.0.0.4', portB],
+        ['three', '127.0.0.4', portA],
+      ]),
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n'), ['echo:one', 'echo:two', 'no answer']);
-    assert.deepEqual(received, ['one', 'two']);
-    const relayed = readEvents(audit).filter(
-      (e) => e.type === 'request.allowed' && e.destination?.transport === 'udp',
+    assert.deepEqual(r.stdout.trim().split('\n'), [
+      `echo:one 127.0.0.4 ${portA}`,
+      `echo:two 127.0.0.4 ${portB}`,
+      `echo:three 127.0.0.4 ${portA}`,
+    ]);
+    assert.deepEqual(received, ['one', 'two', 'three']);
+    const events = readEvents(audit).filter((e) => e.destination?.transport === 'udp');
+    const allowed = events.filter((e) => e.type === 'request.allowed');
+    assert.deepEqual(allowed.map((e) => e.destination?.port).sort(), [portA, portB].sort());
+    assert.ok(allowed.every((e) => e.rule?.index === 0 && e.reason === 'allowed_by_rule'));
+    const closed = events.filter((e) => e.type === 'request.closed');
+    assert.equal(closed.length, 2);
+    assert.ok(closed.every((e) => (e.bytesOut ?? 0) > 0 && (e.bytesIn ?? 0) > 0));
+  });
+
+  it('a Fly port rule allows any address on its port, but not the classes the policy denies', async () => {
+    received.length = 0;
+    const fly = writePolicy(
+      dir,
+      JSON.stringify({
+        name: 'fly-udp',
+        selector: { all: true },
+        rules: [
+          {
+            action: 'allow',
+            direction: 'egress',
+            ports: [
+              { protocol: 'tcp', port: 443 },
+              { protocol: 'udp', port: portA },
+            ],
+          },
+        ],
+      }),
+      'fly-udp.json',
     );
-    assert.ok(relayed.length >= 1);
-    assert.equal(relayed[0]!.destination?.port, port);
+    const audit = join(dir, 'fly-udp.ndjson');
+    const r = await egressRun([
+      '--policy',
+      fly,
+      '--from',
+      'fly',
+      '--audit-log',
+      audit,
+      '--',
+      'python3',
+      '-c',
+      client([
+        ['metadata', '169.254.169.254', portA],
+        ['private', '10.1.2.3', portA],
+        ['other-port', '203.0.113.9', portA + 1],
+        // The sandbox's own loopback: a port rule does not send it to the host.
+        ['own-loopback', '127.0.0.4', portA],
+      ]),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['no answer', 'no answer']);
+    assert.equal(lines[2], 'error 1', 'a port no rule allows is refused at once (EPERM)');
+    assert.equal(lines[3], 'no answer');
+    assert.deepEqual(received, []);
+    const dropped = readEvents(audit).filter((e) => e.type === 'udp.dropped');
+    const byHost = new Map(dropped.map((e) => [e.destination?.ip, e]));
+    assert.equal(byHost.get('169.254.169.254')?.reason, 'ip_class:metadata');
+    assert.equal(byHost.get('10.1.2.3')?.reason, 'ip_class:private');
+    // The event names the port rule that matched before the address class denied.
+    assert.match(byHost.get('169.254.169.254')?.rule?.source ?? '', /fly-udp\.json/);
+    assert.equal(byHost.get('203.0.113.9')?.reason, 'default_deny');
+    assert.equal(byHost.get('203.0.113.9')?.destination?.port, portA + 1);
+    assert.ok(!readEvents(audit).some((e) => e.type === 'request.allowed'));
+    assert.match(r.stderr, /169\.254\.169\.254:\d+\/udp/);
+  });
+
+  it('relays IPv6 to a port range of a named address', async (t) => {
+    if (!existsSync('/proc/sys/net/ipv6/conf/lo')) return t.skip('no IPv6');
+    const got: string[] = [];
+    const echo6 = await echoServer('::1', got);
+    const port = echo6.address().port;
+    try {
+      const policy = writePolicy(
+        dir,
+        policyWith(
+          `  - allow:\n      - { cidr: "::1", ports: [${port}-${port + 5}], transport: udp }\n`,
+        ),
+        'udp6.yaml',
+      );
+      const r = await egressRun([
+        '--policy',
+        policy,
+        '--',
+        'python3',
+        '-c',
+        client([
+          ['six', '::1', port],
+          ['again', '::1', port],
+        ]),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), [
+        `echo:six ::1 ${port}`,
+        `echo:again ::1 ${port}`,
+      ]);
+      assert.deepEqual(got, ['six', 'again']);
+    } finally {
+      echo6.close();
+    }
   });
 
   it('without a UDP rule nothing reaches the server', async () => {
     received.length = 0;
-    const policy = writePolicy(dir, policyWith(''), 'udp-none.yaml');
-    const r = await egressRun(['--policy', policy, '--', 'sh', '-c', send('blocked', port)]);
+    const policy = writePolicy(
+      dir,
+      policyWith('  - allow:\n      - "127.0.0.2"\n'),
+      'udp-none.yaml',
+    );
+    const r = await egressRun([
+      '--policy',
+      policy,
+      '--',
+      'python3',
+      '-c',
+      client([['blocked', '127.0.0.4', portA]]),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), 'no answer');
     assert.deepEqual(received, []);
   });
 
-  it('says which UDP rules it cannot relay (ranges), and keeps dropping them', async () => {
+  it('says which UDP rules it cannot relay (name patterns)', async () => {
     const policy = writePolicy(
       dir,
-      policyWith('      - { cidr: 10.0.0.0/8, ports: 5000, transport: udp }\n'),
-      'udp-range.yaml',
+      policyWith('  - allow:\n      - { host: "*.example.com", ports: 5000, transport: udp }\n'),
+      'udp-pattern.yaml',
     );
     const r = await egressRun(['--policy', policy, '--', 'true']);
     assert.equal(r.code, 0);
-    assert.match(r.stderr, /the UDP rule at .*udp-range\.yaml:\d+ is not relayed/);
-  });
-
-  it('the nft rules redirect each relayed destination to its own relay port', () => {
-    const rules = nftRuleset([
-      { ip: '203.0.113.5', port: 3478, family: 4, relayPort: 15100 },
-      { ip: '2001:db8::5', port: 3478, family: 6, relayPort: 15101 },
-    ]);
-    assert.match(rules, /ip daddr 203\.0\.113\.5 udp dport 3478 redirect to :15100/);
-    assert.match(rules, /ip6 daddr 2001:db8::5 udp dport 3478 redirect to :15101/);
-    assert.ok(rules.indexOf('redirect to :15100') < rules.indexOf('ip daddr 127.0.0.0/8 return'));
+    assert.match(r.stderr, /the UDP rule at .*udp-pattern\.yaml:\d+ is not relayed/);
   });
 });

@@ -27,7 +27,9 @@ import {
   type PublishSpec,
 } from '../../dataplane/sandbox/publish.js';
 import { planUdpRelays } from '../../dataplane/sandbox/udp-relay-plan.js';
-import { UdpRelays } from '../../dataplane/sandbox/udp-relay.js';
+import { UdpRelay } from '../../dataplane/sandbox/udp-relay.js';
+import { OriginLookup } from '../../dataplane/sandbox/origin-lookup.js';
+import { IngressEvents } from '../../dataplane/sandbox/ingress-events.js';
 import {
   parseProxyUrl,
   RemoteProxy,
@@ -153,24 +155,32 @@ export async function runRun(
   const cleanups: Array<() => Promise<void> | void> = [() => files.remove()];
   try {
     const loaded = policyForRun(options);
+    const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
     try {
-      for (const warning of checkPublish(
-        publish,
-        loaded.policy.ingress,
-        loaded.policy.mode,
-        loaded.policy.name,
-      ))
-        io.err(`egress: ${warning}\n`);
+      for (const warning of checkPublish(publish, compiled)) io.err(`egress: ${warning}\n`);
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const published = await Promise.all(
-      publish.map(async (spec) => ({ port: spec.port, server: await listenPublished(spec) })),
+      publish.map(async (spec) => ({
+        port: spec.port,
+        hostPort: spec.hostPort,
+        transport: spec.transport,
+        server: await listenPublished(spec),
+      })),
     ).catch((err: Error) => {
       throw new RuntimeFailure(err.message);
     });
-    cleanups.push(() => published.forEach((p) => p.server.close()));
-    const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
+    // After the hand-over these are closed already (a dgram socket throws on a second close).
+    cleanups.push(() =>
+      published.forEach((p) => {
+        try {
+          p.server.close();
+        } catch {
+          // Closed.
+        }
+      }),
+    );
     const workspace = options.workspace ?? 'default';
     const sessionId = uuidv7(Date.now());
     const policies = new ListenerPolicy(compiled, workspace, sessionId);
@@ -217,15 +227,16 @@ export async function runRun(
           inspect: { stateDir, upstreamCa: options.upstreamCa ?? [] },
         });
     cleanups.unshift(() => proxy?.close());
-    const relayPlan = await planUdpRelays(loaded.policy, compiled, (name) =>
-      resolver.resolve(name),
-    );
+    const relayPlan = await planUdpRelays(loaded.policy, (name) => resolver.resolve(name));
     for (const warning of relayPlan.warnings) io.err(`egress: ${warning}\n`);
-    const udpRelays = new UdpRelays({
-      targets: relayPlan.targets,
+    const origins = new OriginLookup((request) => session.askOrigins(request));
+    cleanups.unshift(() => origins.close());
+    const udpRelay = new UdpRelay({
+      names: relayPlan.names,
       compiled: () => policies.compiled,
       bus,
       client,
+      lookup: origins,
     });
     const entrances = new SandboxEntrances({
       ...(proxy ? { proxy } : {}),
@@ -235,7 +246,7 @@ export async function runRun(
       pins,
       bus,
       log,
-      udpRelays,
+      udpRelay,
     });
     cleanups.unshift(() => entrances.close());
     const collector = new DenialCollector(bus);
@@ -253,7 +264,7 @@ export async function runRun(
           ...(auditPath ? { auditLog: auditPath } : {}),
         }),
         udpPollSeconds: 5,
-        udpRelays: relayPlan.targets,
+        udpRelay: relayPlan.matches,
         uid: process.getuid?.() ?? 0,
         gid: process.getgid?.() ?? 0,
       },
@@ -264,6 +275,8 @@ export async function runRun(
         compiled: () => policies.compiled,
         warn: (text) => io.err(`egress: ${text}\n`),
         published,
+        origins,
+        ingress: new IngressEvents({ bus, client, compiled: () => policies.compiled }),
       },
     );
     collector.close();

@@ -17,6 +17,10 @@ export const EVENT_TYPES = [
   'udp.dropped',
   'inspect.exchange',
   'decider.failure',
+  // Inbound traffic to a published port (egress run --publish): one per connection or UDP flow.
+  'ingress.accepted',
+  'ingress.refused',
+  'ingress.closed',
   // The data plane's own lifecycle: which policy was in force from when to when.
   'proxy.started',
   'proxy.stopped',
@@ -110,7 +114,8 @@ export interface EventInput {
 function severityFor(input: EventInput): Severity {
   if (input.severity) return input.severity;
   if (input.type === 'decider.failure' || input.type === 'request.failed') return 'warning';
-  if (input.type === 'request.denied' || input.decision?.wouldDeny) return 'warning';
+  if (input.type === 'request.denied' || input.type === 'ingress.refused') return 'warning';
+  if (input.decision?.wouldDeny) return 'warning';
   return 'info';
 }
 

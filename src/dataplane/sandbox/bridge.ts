@@ -14,12 +14,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { readDroppedUdp, setUpNamespace } from './netns-setup.js';
+import { createServer, type Server } from 'node:net';
+import { IngressRelay } from './ingress-relay.js';
+import { readDroppedUdp, readUdpOrigins, setUpNamespace } from './netns-setup.js';
 import { newDrops } from './udp-drops.js';
 import {
   INNER_PORTS,
   type BridgeConfig,
+  type BridgeOriginRequest,
+  type BridgePublish,
   type DroppedUdp,
   type FromBridge,
   type ListenerRole,
@@ -61,6 +64,7 @@ class Bridge {
   private redirect = false;
   private poller: NodeJS.Timeout | null = null;
   private finishing = false;
+  private readonly ingress = new IngressRelay((message) => void send(message).catch(() => {}));
 
   constructor(private readonly config: BridgeConfig) {}
 
@@ -84,10 +88,12 @@ class Bridge {
     const udp = await bindUdp(p.dns);
     this.own.push(udp);
     await send({ type: 'listener', role: 'dns-udp' }, udp);
-    for (const [index, relay] of this.config.udpRelays.entries()) {
-      const socket = await bindUdp(relay.relayPort, relay.family === 6 ? '::1' : '127.0.0.1');
+    // One relay socket per family for every UDP allow rule (nft redirects, netns-rules.ts).
+    const families = setup.udpRelay ? (setup.ipv6 ? ([4, 6] as const) : ([4] as const)) : [];
+    for (const family of families) {
+      const socket = await bindUdp(p.udpRelay, family === 6 ? '::1' : '127.0.0.1');
       this.own.push(socket);
-      await send({ type: 'listener', role: 'udp-relay', index }, socket);
+      await send({ type: 'listener', role: 'udp-relay', family }, socket);
     }
     await send({ type: 'ready', warnings: setup.warnings, redirect: setup.redirect });
   }
@@ -117,28 +123,24 @@ class Bridge {
       this.poller = setInterval(() => void this.pollUdp(), this.config.udpPollSeconds * 1000);
   }
 
-  /** --publish: connections to the host's listener go to `port` on the sandbox's loopback. */
-  publish(server: Server, port: number): void {
-    server.on('connection', (inbound: Socket) => {
-      inbound.on('error', () => inbound.destroy());
-      const attempt = (hosts: string[]): void => {
-        const inner = connect({ host: hosts[0]!, port });
-        inner.once('error', () => {
-          if (hosts.length > 1) attempt(hosts.slice(1));
-          else inbound.destroy();
-        });
-        inner.once('connect', () => {
-          inner.removeAllListeners('error');
-          inner.on('error', () => inner.destroy());
-          inbound.once('close', () => inner.destroy());
-          inner.once('close', () => inbound.destroy());
-          inbound.pipe(inner).pipe(inbound);
-          inbound.resume();
-        });
-      };
-      // A server may listen on IPv4 or IPv6 loopback only.
-      attempt(['127.0.0.1', '::1']);
-    });
+  /** --publish: traffic to the host's socket goes to `port` on the sandbox's loopback. */
+  publish(message: BridgePublish, handle: Server | UdpSocket): void {
+    if (message.transport === 'udp')
+      this.ingress.udp(handle as UdpSocket, message.port, message.hostPort);
+    else this.ingress.tcp(handle as Server, message.port, message.hostPort);
+  }
+
+  /**
+   * The UDP relay asks where redirected datagrams were going: read the nft maps (the entry for
+   * a datagram is written before the relay socket receives it, so a read after is complete).
+   */
+  async origins(request: BridgeOriginRequest): Promise<void> {
+    const reply = { type: 'udp-origins' as const, id: request.id, family: request.family };
+    try {
+      await send({ ...reply, entries: await readUdpOrigins(request.family) });
+    } catch (err) {
+      await send({ ...reply, entries: [], error: (err as Error).message }).catch(() => {});
+    }
   }
 
   signal(name: NodeJS.Signals): void {
@@ -171,6 +173,7 @@ class Bridge {
     if (this.finishing) return;
     this.finishing = true;
     if (this.poller) clearInterval(this.poller);
+    this.ingress.closeAll();
     const dropped = this.redirect ? newDrops(this.dropped, await readDroppedUdp()) : [];
     await send({
       type: 'exit',
@@ -199,7 +202,8 @@ function main(): void {
       });
     } else if (message.type === 'start') bridge?.start();
     else if (message.type === 'signal') bridge?.signal(message.signal);
-    else if (message.type === 'publish') bridge?.publish(handle as Server, message.port);
+    else if (message.type === 'publish') bridge?.publish(message, handle as Server | UdpSocket);
+    else if (message.type === 'udp-origins') void bridge?.origins(message);
   });
 }
 

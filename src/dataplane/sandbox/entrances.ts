@@ -15,7 +15,7 @@ import { DnsCache } from '../dns/dns-cache.js';
 import { DnsForwarder, type Upstream } from '../dns/dns-forwarder.js';
 import { PolicyDnsServer } from '../dns/dns-server.js';
 import type { ListenerRole } from './protocol.js';
-import type { UdpRelays } from './udp-relay.js';
+import type { UdpRelay } from './udp-relay.js';
 import type { RemoteProxy } from './remote-proxy.js';
 
 export interface SandboxEntrancesOptions {
@@ -27,8 +27,8 @@ export interface SandboxEntrancesOptions {
   pins: ReadonlyMap<string, readonly string[]>;
   bus: EventBus;
   log: Logger;
-  /** Relays for UDP the policy allows (their sockets are handed over like the listeners). */
-  udpRelays?: UdpRelays;
+  /** The relay for UDP the policy allows (its sockets are handed over like the listeners). */
+  udpRelay?: UdpRelay;
 }
 
 export class SandboxEntrances {
@@ -42,7 +42,7 @@ export class SandboxEntrances {
 
   /** Takes one listener the bridge handed over. */
   adopt(role: ListenerRole, handle: unknown): void {
-    if (role.role === 'udp-relay') this.options.udpRelays?.adopt(role.index, handle as UdpSocket);
+    if (role.role === 'udp-relay') this.options.udpRelay?.adopt(role.family, handle as UdpSocket);
     else if (role.role === 'dns-udp') this.dnsUdp = handle as UdpSocket;
     else if (role.role === 'dns-tcp') this.dnsTcp = handle as Server;
     else {
@@ -84,7 +84,7 @@ export class SandboxEntrances {
   async close(): Promise<void> {
     for (const server of this.servers) server.close();
     for (const socket of this.sockets) socket.destroy();
-    this.options.udpRelays?.close();
+    this.options.udpRelay?.close();
     this.options.remote?.close();
     await this.dns?.close();
   }

@@ -6,14 +6,24 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ipBatch, iptablesRuleset, nftRuleset, NFT_TABLE, UDP_SETS } from './netns-rules.js';
+import {
+  ipBatch,
+  iptablesRuleset,
+  nftRuleset,
+  NFT_TABLE,
+  ORIGIN_MAPS,
+  UDP_SETS,
+} from './netns-rules.js';
 import { parseDroppedSet } from './udp-drops.js';
-import type { BridgeConfig, DroppedUdp } from './protocol.js';
+import { parseOrigins } from './udp-origins.js';
+import type { BridgeConfig, DroppedUdp, UdpOrigin } from './protocol.js';
 
 export interface NamespaceSetup {
   ipv6: boolean;
   /** True when nftables redirects TCP and records dropped UDP. */
   redirect: boolean;
+  /** True when nftables sends the UDP that allow rules name to the relay. */
+  udpRelay: boolean;
   warnings: string[];
 }
 
@@ -38,24 +48,37 @@ function tool(file: string, args: string[], input = ''): Promise<ToolResult> {
   });
 }
 
-async function installRedirects(
-  ipv6: boolean,
-  config: BridgeConfig,
-): Promise<{ redirect: boolean; warning?: string }> {
-  const nft = await tool('nft', ['-f', '-'], nftRuleset(config.udpRelays));
-  if (nft.ok) return { redirect: true };
+interface Redirects {
+  redirect: boolean;
+  udpRelay: boolean;
+  warning?: string;
+}
+
+async function installRedirects(ipv6: boolean, config: BridgeConfig): Promise<Redirects> {
+  const relay = config.udpRelay.length > 0;
+  const nft = await tool('nft', ['-f', '-'], nftRuleset(config.udpRelay));
+  if (nft.ok) return { redirect: true, udpRelay: relay };
+  // An nft too old for the relay's maps still gets the rest: TCP redirects, UDP drops recorded.
+  if (relay && !nft.missing && (await tool('nft', ['-f', '-'], nftRuleset())).ok)
+    return {
+      redirect: true,
+      udpRelay: false,
+      warning: `UDP allow rules are not relayed: nft refused the relay's rules (${nft.output}); their datagrams are dropped and recorded`,
+    };
   const v4 = await tool('iptables-restore', [], iptablesRuleset(4));
   if (v4.ok) {
     if (ipv6) await tool('ip6tables-restore', [], iptablesRuleset(6));
     return {
       redirect: false,
+      udpRelay: false,
       warning:
-        'nft is missing or failed, so iptables redirects direct TCP; dropped UDP is not recorded (install nftables to record it)',
+        'nft is missing or failed, so iptables redirects direct TCP; dropped UDP is not recorded and UDP allow rules are not relayed (install nftables)',
     };
   }
   const why = nft.missing && v4.missing ? 'neither nft nor iptables is installed' : nft.output;
   return {
     redirect: false,
+    udpRelay: false,
     warning: `programs that ignore the proxy variables cannot connect at all (${why}); install nftables so their TCP is redirected to the policy`,
   };
 }
@@ -100,12 +123,12 @@ export async function setUpNamespace(config: BridgeConfig): Promise<NamespaceSet
   if (!ip.ok) throw new Error(`could not set up the sandbox network: ${ip.output}`);
   const warnings = [...mountWarnings];
   if (redirects.warning) warnings.push(redirects.warning);
-  return { ipv6, redirect: redirects.redirect, warnings };
+  return { ipv6, redirect: redirects.redirect, udpRelay: redirects.udpRelay, warnings };
 }
 
-function listSet(name: string): Promise<string> {
+function list(what: 'set' | 'map', name: string): Promise<string> {
   return new Promise((resolve) =>
-    execFile('nft', ['-j', 'list', 'set', 'inet', NFT_TABLE, name], (err, stdout) =>
+    execFile('nft', ['-j', 'list', what, 'inet', NFT_TABLE, name], (err, stdout) =>
       resolve(err ? '' : stdout),
     ),
   );
@@ -113,6 +136,13 @@ function listSet(name: string): Promise<string> {
 
 /** Every dropped UDP destination so far, with cumulative packet counts. */
 export async function readDroppedUdp(): Promise<DroppedUdp[]> {
-  const [v4, v6] = await Promise.all([listSet(UDP_SETS.v4), listSet(UDP_SETS.v6)]);
+  const [v4, v6] = await Promise.all([list('set', UDP_SETS.v4), list('set', UDP_SETS.v6)]);
   return [...parseDroppedSet(v4), ...parseDroppedSet(v6)];
+}
+
+/** The UDP relay's original destinations of one family, by source port (one nft run per map). */
+export async function readUdpOrigins(family: 4 | 6): Promise<UdpOrigin[]> {
+  const maps = ORIGIN_MAPS[family];
+  const [addr, port] = await Promise.all([list('map', maps.addr), list('map', maps.port)]);
+  return parseOrigins(addr, port);
 }

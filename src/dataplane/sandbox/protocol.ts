@@ -21,6 +21,12 @@ export const INNER_PORTS = {
   transparentOther: 15000,
   /** Policy-aware DNS, UDP and TCP; /etc/resolv.conf points here. */
   dns: 53,
+  /**
+   * The UDP relay (127.0.0.1 and ::1), bound when the policy has UDP allow rules: nftables
+   * redirects the UDP those rules may allow here and records each datagram's original
+   * destination in a map (netns-rules.ts).
+   */
+  udpRelay: 15100,
 } as const;
 
 /** An address on the sandbox's loopback that gives outbound packets a source (see netns). */
@@ -35,13 +41,23 @@ export interface HiddenPath {
   optional?: boolean;
 }
 
-/** A UDP destination the policy allows, relayed through its own port inside the sandbox. */
-export interface UdpRelayTarget {
+/**
+ * One UDP allow selector as nftables matches it: datagrams it may allow go to the UDP relay,
+ * which decides each new flow with the whole policy. A superset is fine, a gap is not.
+ */
+export interface UdpRelayMatch {
+  family: 4 | 6;
+  /** Canonical addresses or CIDRs of that family; null = any address (a port-only rule). */
+  addresses: string[] | null;
+  /** Merged port ranges; null = every port. Port 53 is never relayed (it is DNS). */
+  ports: Array<{ from: number; to: number }> | null;
+}
+
+/** Where a redirected datagram was going, read back from the nft maps (by source port). */
+export interface UdpOrigin {
+  sport: number;
   ip: string;
   port: number;
-  family: 4 | 6;
-  /** Port on the sandbox's loopback that nftables redirects this destination to. */
-  relayPort: number;
 }
 
 /** outer → bridge, first message: everything the bridge needs. */
@@ -58,8 +74,8 @@ export interface BridgeConfig {
   hide: HiddenPath[];
   /** Seconds between reads of the dropped-UDP set while the command runs (0 = only at exit). */
   udpPollSeconds: number;
-  /** UDP destinations to redirect to relay sockets (handed over like the listeners). */
-  udpRelays: UdpRelayTarget[];
+  /** UDP that goes to the relay socket (handed over like the listeners); empty = no relay. */
+  udpRelay: UdpRelayMatch[];
 }
 
 /** outer → bridge: the handed-over listeners are adopted; run the command. */
@@ -74,22 +90,32 @@ export interface BridgeSignal {
 }
 
 /**
- * outer → bridge: a listening socket on the host (sent as the message's handle); connections
- * to it are relayed to `port` on the sandbox's loopback (--publish).
+ * outer → bridge: a socket bound on the host (sent as the message's handle): a TCP listener or
+ * a UDP socket. Its traffic is relayed to `port` on the sandbox's loopback (--publish).
  */
 export interface BridgePublish {
   type: 'publish';
   port: number;
+  hostPort: number;
+  transport: 'tcp' | 'udp';
 }
 
-export type ToBridge = BridgeConfig | BridgeStart | BridgeSignal | BridgePublish;
+/** outer → bridge: read the UDP relay's original-destination maps of one family. */
+export interface BridgeOriginRequest {
+  type: 'udp-origins';
+  id: number;
+  family: 4 | 6;
+}
+
+export type ToBridge =
+  BridgeConfig | BridgeStart | BridgeSignal | BridgePublish | BridgeOriginRequest;
 
 export type ListenerRole =
   | { role: 'proxy' }
   | { role: 'transparent'; originalPort?: number }
   | { role: 'dns-udp' }
   | { role: 'dns-tcp' }
-  | { role: 'udp-relay'; index: number };
+  | { role: 'udp-relay'; family: 4 | 6 };
 
 /** One dropped UDP destination: what nftables recorded (address, port, packets). */
 export interface DroppedUdp {
@@ -131,4 +157,43 @@ export interface BridgeExit {
   dropped: DroppedUdp[];
 }
 
-export type FromBridge = BridgeListener | BridgeReady | BridgeFailed | BridgeUdp | BridgeExit;
+/** bridge → outer: the answer to a BridgeOriginRequest (`error` when nft could not be read). */
+export interface BridgeOrigins {
+  type: 'udp-origins';
+  id: number;
+  family: 4 | 6;
+  entries: UdpOrigin[];
+  error?: string;
+}
+
+/**
+ * bridge → outer: one step of a published (inbound) TCP connection or UDP flow, recorded as an
+ * ingress.* event. `id` ties the steps of one connection together. Bytes are counted from the
+ * sandbox's side, as for outbound traffic: in = from the peer into the sandbox.
+ */
+export interface BridgeIngress {
+  type: 'ingress';
+  phase: 'accepted' | 'refused' | 'closed';
+  id: number;
+  transport: 'tcp' | 'udp';
+  /** The sandbox's port, and the host port it is published on. */
+  port: number;
+  hostPort: number;
+  peer: { address: string; port: number };
+  /** The sandbox address the traffic was delivered to (127.0.0.1 or ::1). */
+  inner?: string;
+  /** Why it was refused: `nothing_listening`, `flow_limit`. */
+  reason?: string;
+  bytesIn?: number;
+  bytesOut?: number;
+  durationMs?: number;
+}
+
+export type FromBridge =
+  | BridgeListener
+  | BridgeReady
+  | BridgeFailed
+  | BridgeUdp
+  | BridgeExit
+  | BridgeOrigins
+  | BridgeIngress;

@@ -4,9 +4,11 @@
  * the command's exit status). The bridge is spawned first, in the constructor, so its start-up
  * overlaps with loading the policy and starting the proxy.
  *
- * Seams for later work: `onUdpDropped` sees every dropped destination (a UDP relay for Fly
- * allow rules would sit in front of it); `collector` events feed `--learn`.
+ * Besides the run loop, the bridge's messages about traffic go straight to their consumer: the
+ * UDP relay's original-destination answers (origin lookups), and steps of published inbound
+ * connections (ingress events).
  */
+import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server } from 'node:net';
 import { constants } from 'node:os';
 import type { CompiledPolicy } from '../../policy/index.js';
@@ -20,7 +22,15 @@ import {
   type SpawnedBridge,
 } from './launcher.js';
 import type { SandboxEntrances } from './entrances.js';
-import type { BridgeConfig, BridgeExit, DroppedUdp, FromBridge } from './protocol.js';
+import type { IngressEvents } from './ingress-events.js';
+import type { OriginLookup } from './origin-lookup.js';
+import type {
+  BridgeConfig,
+  BridgeExit,
+  BridgeOriginRequest,
+  DroppedUdp,
+  FromBridge,
+} from './protocol.js';
 import { forwardSignals, signalExitCode } from './signals.js';
 
 export class SandboxError extends Error {
@@ -34,8 +44,17 @@ export interface SessionWiring {
   compiled: () => CompiledPolicy;
   /** One line per setup warning (stderr). */
   warn: (text: string) => void;
-  /** Host listeners for --publish, handed to the bridge (which relays into the sandbox). */
-  published?: Array<{ port: number; server: Server }>;
+  /** Host sockets for --publish, handed to the bridge (which relays into the sandbox). */
+  published?: Array<{
+    port: number;
+    hostPort: number;
+    transport: 'tcp' | 'udp';
+    server: Server | UdpSocket;
+  }>;
+  /** Where the UDP relay's lookups are answered. */
+  origins?: OriginLookup;
+  /** Records the published connections the bridge reports. */
+  ingress?: IngressEvents;
 }
 
 export interface SessionResult {
@@ -84,9 +103,9 @@ export class SandboxSession {
     this.mark('bridge-ready');
     for (const warning of ready.warnings) wiring.warn(warning);
     await wiring.entrances.start();
-    for (const { port, server } of wiring.published ?? []) {
-      await this.bridge.sendHandle({ type: 'publish', port }, server);
-      server.close(); // the bridge accepts on its copy now
+    for (const { port, hostPort, transport, server } of wiring.published ?? []) {
+      await this.bridge.sendHandle({ type: 'publish', port, hostPort, transport }, server);
+      server.close(); // the bridge serves its copy now
     }
     this.mark('command-start');
     const stopForwarding = forwardSignals((signal) => this.bridge.send({ type: 'signal', signal }));
@@ -105,6 +124,11 @@ export class SandboxSession {
     } finally {
       stopForwarding();
     }
+  }
+
+  /** A UDP relay lookup for the bridge (answered through wiring.origins). */
+  askOrigins(request: BridgeOriginRequest): void {
+    this.bridge.send(request);
   }
 
   mark(phase: string): void {
@@ -135,7 +159,7 @@ export class SandboxSession {
           destination: { host: d.ip, ip: d.ip, port: d.port, transport: 'udp' },
           severity: 'warning',
           ...(allowed ? { reason: 'udp_not_relayed' } : {}),
-          description: `UDP to ${d.ip}:${d.port} was dropped (${d.packets} packet${d.packets === 1 ? '' : 's'}): the sandbox lets only DNS out${allowed ? ', and does not relay UDP allowed by the policy yet' : ''}.`,
+          description: `UDP to ${d.ip}:${d.port} was dropped (${d.packets} packet${d.packets === 1 ? '' : 's'}): the sandbox lets out only DNS and the UDP that allow rules name by address or port${allowed ? ' (this destination is allowed by a rule the relay cannot match, such as a name pattern)' : ''}.`,
           extra: { packets: d.packets },
         })
         .catch(() => undefined);
@@ -143,11 +167,10 @@ export class SandboxSession {
   }
 
   private onMessage(message: FromBridge, handle: unknown): void {
-    if (message.type === 'listener') {
-      this.wiring?.entrances.adopt(message, handle);
-      return;
-    }
-    this.push(message);
+    if (message.type === 'listener') this.wiring?.entrances.adopt(message, handle);
+    else if (message.type === 'udp-origins') this.wiring?.origins?.answer(message);
+    else if (message.type === 'ingress') this.wiring?.ingress?.record(message);
+    else this.push(message);
   }
 
   private push(message: FromBridge | { type: 'gone'; code: number | null }): void {

@@ -1,26 +1,25 @@
 /**
- * Which UDP destinations the sandbox relays (Fly-style UDP allow rules): every allow selector
- * with `transport: udp` (or `any`) that names exact addresses and ports. Each (address, port)
- * gets its own relay port inside the sandbox, because a redirected datagram no longer carries
- * its original destination that node could read: nftables sends `address:port` to one relay
- * socket, and that socket forwards to exactly that destination.
+ * Which UDP the sandbox sends to its UDP relay (Fly-style UDP allow rules): every allow
+ * selector with `transport: udp` (or `any`) becomes an nftables match on addresses and ports.
+ * The match is only a pre-filter: the relay decides every new flow again with the whole
+ * policy (deny rules, address classes), as the proxy would. Everything the matches leave out
+ * is dropped and recorded by nftables, as before.
  *
- * Not relayed (said once at start, still dropped and recorded): address ranges, host
- * patterns with wildcards, more than MAX_PORTS ports per entry, and port 53 (DNS always goes
- * to the policy's DNS).
+ * - a port-only selector (Fly's rules have no hosts) matches any address on those ports;
+ * - an IP or CIDR matches that range;
+ * - an exact host name matches the addresses it resolves to at start (`--resolve` pins
+ *   apply); the relay then decides flows to those addresses by that name;
+ * - host patterns with wildcards (and ecosystems) cannot be matched: the relay sees addresses
+ *   only. Said once at start; their datagrams are dropped and recorded.
  */
-import type { CompiledPolicy } from '../../policy/index.js';
-import { decide, parseIp } from '../../policy/index.js';
-import type { Policy, Selector } from '../../policy/model.js';
-import type { UdpRelayTarget } from './protocol.js';
-
-export const MAX_PORTS = 16;
-export const MAX_RELAYS = 64;
-/** First port inside the sandbox used for relay sockets (one per destination). */
-export const RELAY_PORT_BASE = 15100;
+import { parseIp } from '../../policy/index.js';
+import type { Policy, PortRange, Selector } from '../../policy/model.js';
+import type { UdpRelayMatch } from './protocol.js';
 
 export interface UdpRelayPlan {
-  targets: UdpRelayTarget[];
+  matches: UdpRelayMatch[];
+  /** Address → the exact host names of UDP rules that resolved to it (for deciding by name). */
+  names: Map<string, string[]>;
   warnings: string[];
 }
 
@@ -28,72 +27,84 @@ function describeSelector(s: Selector): string {
   return s.source ? `the UDP rule at ${s.source.file}:${s.source.line}` : 'a UDP rule';
 }
 
-function portsOf(s: Selector): number[] | null {
-  if (!s.ports) return null;
-  const out: number[] = [];
-  for (const r of s.ports)
-    for (let p = r.from; p <= r.to && out.length <= MAX_PORTS; p++) out.push(p);
-  return out.length <= MAX_PORTS ? out : null;
+/** Sorted, merged port ranges; null = every port. */
+export function mergePorts(ranges: readonly PortRange[] | undefined): PortRange[] | null {
+  if (!ranges || ranges.length === 0) return null;
+  const sorted = [...ranges].sort((a, b) => a.from - b.from);
+  const out: PortRange[] = [{ ...sorted[0]! }];
+  for (const r of sorted.slice(1)) {
+    const last = out[out.length - 1]!;
+    if (r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else out.push({ ...r });
+  }
+  if (out.length === 1 && out[0]!.from <= 1 && out[0]!.to >= 65535) return null;
+  return out;
 }
 
-/** Exact addresses a selector names (a /32 or /128 CIDR, or an exact host resolved). */
+function familyOf(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** The addresses (IPs or CIDRs, canonical) a selector names; null = any; 'pattern' = cannot. */
 async function addressesOf(
   s: Selector,
   resolve: (name: string) => Promise<string[]>,
-): Promise<string[] | null> {
+): Promise<string[] | null | 'pattern'> {
   if (s.cidr !== undefined) {
     const [addr, prefix] = s.cidr.split('/');
     const ip = parseIp(addr!);
-    if (!ip.ok) return null;
-    const full = ip.value.kind === 'ipv4' ? '32' : '128';
-    return prefix === undefined || prefix === full ? [ip.value.text] : null;
+    if (!ip.ok) return 'pattern';
+    const full = ip.value.kind === 'ipv4' ? 32 : 128;
+    return [prefix === undefined || Number(prefix) === full ? ip.value.text : s.cidr];
   }
-  if (s.host !== undefined && !/[*]/.test(s.host) && !s.includeSubdomains) {
-    if (parseIp(s.host).ok) return [s.host];
-    return resolve(s.host).catch(() => []);
-  }
-  return null;
+  if (s.ecosystem !== undefined) return 'pattern';
+  if (s.host === undefined) return null;
+  if (/[*]/.test(s.host) || s.includeSubdomains) return 'pattern';
+  const literal = parseIp(s.host);
+  if (literal.ok) return [literal.value.text];
+  const resolved = await resolve(s.host).catch(() => [] as string[]);
+  return resolved.flatMap((a) => {
+    const ip = parseIp(a);
+    return ip.ok ? [ip.value.text] : [];
+  });
 }
 
 export async function planUdpRelays(
   policy: Policy,
-  compiled: CompiledPolicy,
   resolve: (name: string) => Promise<string[]>,
 ): Promise<UdpRelayPlan> {
-  const targets: UdpRelayTarget[] = [];
+  const matches: UdpRelayMatch[] = [];
+  const names = new Map<string, string[]>();
   const warnings: string[] = [];
-  const seen = new Set<string>();
   for (const rule of policy.rules) {
     if (rule.kind !== 'allow') continue;
     for (const s of rule.selectors) {
       if (s.transport !== 'udp' && s.transport !== 'any') continue;
-      const ports = portsOf(s);
-      const addresses = ports ? await addressesOf(s, resolve) : null;
-      if (!ports || !addresses) {
+      const ports = mergePorts(s.ports);
+      // Port 53 alone is DNS, which always goes to the policy's DNS: nothing to relay.
+      if (ports?.length === 1 && ports[0]!.from === 53 && ports[0]!.to === 53) continue;
+      const addresses = await addressesOf(s, resolve);
+      if (addresses === 'pattern') {
         warnings.push(
-          `${describeSelector(s)} is not relayed: the sandbox relays UDP only to exact addresses or names with at most ${MAX_PORTS} ports; its datagrams are dropped and recorded`,
+          `${describeSelector(s)} is not relayed: the sandbox relays UDP by address (IPs, ranges, exact names or ports alone), not by name pattern; its datagrams are dropped and recorded`,
         );
         continue;
       }
-      for (const ip of addresses)
-        for (const port of ports) {
-          const key = `${ip}|${port}`;
-          if (port === 53 || seen.has(key)) continue;
-          // A deny rule earlier in the policy still wins.
-          if (decide(compiled, { host: ip, port, transport: 'udp' }).verdict !== 'allow') continue;
-          if (targets.length >= MAX_RELAYS) {
-            warnings.push(`more than ${MAX_RELAYS} UDP destinations: the rest are not relayed`);
-            return { targets, warnings };
-          }
-          seen.add(key);
-          targets.push({
-            ip,
-            port,
-            family: ip.includes(':') ? 6 : 4,
-            relayPort: RELAY_PORT_BASE + targets.length,
-          });
-        }
+      if (addresses === null) {
+        matches.push({ family: 4, addresses: null, ports }, { family: 6, addresses: null, ports });
+        continue;
+      }
+      if (addresses.length === 0)
+        warnings.push(
+          `${describeSelector(s)} is not relayed: ${s.host ?? 'its name'} did not resolve at start`,
+        );
+      if (s.host !== undefined && !parseIp(s.host).ok)
+        for (const a of addresses) names.set(a, [...(names.get(a) ?? []), s.host]);
+      for (const family of [4, 6] as const) {
+        const mine = [...new Set(addresses.filter((a) => familyOf(a) === family))];
+        if (mine.length) matches.push({ family, addresses: mine, ports });
+      }
     }
   }
-  return { targets, warnings };
+  return { matches, names, warnings };
 }

@@ -12,6 +12,7 @@ function describeRule(rule: RuleRef): string {
   const label = rule.name ? ` "${rule.name}"` : '';
   if (rule.kind === 'resource')
     return `attached resource ${rule.index + 1} (${rule.pattern}${where})`;
+  if (rule.kind === 'ingress') return `ingress rule ${rule.index + 1} (${rule.pattern}${where})`;
   return `rule ${rule.index + 1}${label} (${rule.kind} ${rule.pattern}${where})`;
 }
 
@@ -58,6 +59,8 @@ export function explainReason(decision: Decision): string {
       return `the TLS server name differs from the tunnel's host and ${policy} does not allow it (domain fronting)`;
     case 'no_policy':
       return 'no policy applies to this client, so it fails closed';
+    case 'ingress_unrestricted':
+      return `${policy} has no ingress rules, so it does not restrict inbound traffic`;
     case 'no_destination_name':
       return 'the connection names no destination (no TLS server name, no Host header), so egress cannot judge it';
     case 'unsupported_command':
