@@ -59,8 +59,8 @@ export const MAX_WORKERS = 64;
 export function parseWorkers(text: string | undefined): number {
   if (text === undefined) return 1;
   if (text === 'auto') return availableParallelism();
-  const n = positiveInt(text, '--workers');
-  if (n === undefined || n > MAX_WORKERS)
+  const n = /^[0-9]{1,3}$/.test(text) ? Number(text) : 0;
+  if (n < 1 || n > MAX_WORKERS)
     throw new UsageError(`--workers must be "auto" or a number from 1 to ${MAX_WORKERS}`);
   return n;
 }
