@@ -286,6 +286,11 @@ export async function runProxyBench(options: ProxyBenchOptions = {}): Promise<bo
         steps: ['forward', 'tunnels'],
       },
       {
+        column: 'egress, 2 workers',
+        subject: egressSubject(paths, { workers: 2, nodeArgs }),
+        steps: ['forward', 'tunnels', 'bulk'],
+      },
+      {
         column: 'squid',
         subject: squidSubject(paths, ports.squid),
         steps: ['forward', 'tunnels', 'bulk', 'idle'],

@@ -57,7 +57,7 @@ async function started(child: Child, port: number): Promise<{ child: Child; port
 
 export function egressSubject(
   paths: BenchPaths,
-  options: { auditLog?: string; nodeArgs?: string[] } = {},
+  options: { auditLog?: string; nodeArgs?: string[]; workers?: number } = {},
 ): Subject {
   const policy = join(paths.work, 'egress-policy.yaml');
   writeFileSync(
@@ -73,7 +73,11 @@ export function egressSubject(
     ].join('\n'),
   );
   return {
-    name: options.auditLog ? 'egress + audit log' : 'egress',
+    name: options.auditLog
+      ? 'egress + audit log'
+      : options.workers
+        ? `egress, ${options.workers} workers`
+        : 'egress',
     missing: null,
     async start() {
       const port = await freePort();
@@ -91,6 +95,7 @@ export function egressSubject(
         '--log-level',
         'error',
         ...(options.auditLog ? ['--audit-log', options.auditLog] : []),
+        ...(options.workers ? ['--workers', String(options.workers)] : []),
       ]);
       return started(child, port);
     },

@@ -18,7 +18,14 @@ export interface SubjectResult {
   notes: string[];
 }
 
-export const COLUMNS = ['egress', 'egress + audit log', 'squid', 'tinyproxy', 'direct'] as const;
+export const COLUMNS = [
+  'egress',
+  'egress + audit log',
+  'egress, 2 workers',
+  'squid',
+  'tinyproxy',
+  'direct',
+] as const;
 export type Column = (typeof COLUMNS)[number];
 export type Results = Partial<Record<Column, SubjectResult>>;
 
@@ -32,8 +39,13 @@ interface Metric {
 
 const num = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? undefined : v);
 
-function ratio(results: Results, metric: Metric, over: Column): number | undefined {
-  const a = results.egress && num(metric.value(results.egress));
+function ratio(
+  results: Results,
+  metric: Metric,
+  over: Column,
+  of: Column = 'egress',
+): number | undefined {
+  const a = results[of] && num(metric.value(results[of]!));
   const b = results[over] && num(metric.value(results[over]!));
   return a !== undefined && b !== undefined && b !== 0 ? a / b : undefined;
 }
@@ -108,7 +120,15 @@ export interface TableOutput {
 
 export function renderTable(results: Results): TableOutput {
   const present = COLUMNS.filter((c) => results[c]);
-  const header = ['', ...present, 'egress/squid', 'egress/direct', 'target', 'met'];
+  const header = [
+    '',
+    ...present,
+    'egress/squid',
+    'egress/direct',
+    '2 workers/squid',
+    'target',
+    'met',
+  ];
   const lines = [
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
@@ -122,6 +142,7 @@ export function renderTable(results: Results): TableOutput {
       ...present.map((c) => show(num(metric.value(results[c]!)), metric.digits)),
       showRatio(ratio(results, metric, 'squid')),
       showRatio(ratio(results, metric, 'direct')),
+      showRatio(ratio(results, metric, 'squid', 'egress, 2 workers')),
       metric.target?.text ?? '',
       metric.target ? (met === undefined ? '–' : met ? 'yes' : '**no**') : '',
     ];

@@ -1,5 +1,6 @@
 /** Opens a TCP connection to exactly the address that was classified, with a timeout. */
 import { connect, type Socket } from 'node:net';
+import { UpstreamReads, type ReadBufferPool } from './upstream-reads.js';
 
 export type DialErrorCode =
   'upstream_timeout' | 'upstream_refused' | 'upstream_unreachable' | 'upstream_error';
@@ -40,9 +41,26 @@ export function dialErrorFrom(err: unknown, target: string): DialError {
   );
 }
 
-export function dial(ip: string, port: number, timeoutMs: number): Promise<Socket> {
+/**
+ * Connects to `ip:port`. With `readBuffers`, the socket reads into a buffer of its own from
+ * that pool (upstream-reads.ts): for tunnels whose bytes egress only relays, not for TLS it
+ * terminates.
+ */
+export function dial(
+  ip: string,
+  port: number,
+  timeoutMs: number,
+  options: { readBuffers?: ReadBufferPool } = {},
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: ip, port, noDelay: true });
+    const reads = options.readBuffers ? new UpstreamReads(options.readBuffers) : null;
+    const socket = connect({
+      host: ip,
+      port,
+      noDelay: true,
+      ...(reads ? { onread: reads.onread } : {}),
+    });
+    reads?.attach(socket);
     const target = `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
     const timer = setTimeout(() => {
       socket.destroy();

@@ -6,6 +6,7 @@ import type { ParentProxy } from '../net/parent-proxy.js';
 import type { PolicyProvider } from './client-identity.js';
 import type { Gate } from './gate.js';
 import type { Interceptor } from '../inspect/interceptor.js';
+import type { ReadBufferPool } from '../net/upstream-reads.js';
 
 export interface ProxyLimits {
   /** Largest request head accepted (bytes). */
@@ -36,6 +37,8 @@ export interface ProxyContext {
   accessHint?: string;
   /** Keep-alive pools for plain-HTTP upstream requests (one per dialled IP:port origin). */
   upstream: ForwardUpstream;
+  /** Read buffers for tunnels' upstream sockets (reused from tunnel to tunnel). */
+  readBuffers: ReadBufferPool;
   log: Logger;
   /** TLS interception for policies in inspect mode. */
   inspect?: Interceptor;

@@ -50,7 +50,13 @@ async function dialAdmitted(
         ctx.limits.connectTimeoutMs,
       );
     }
-    return await dial(address, tunnel.target.port, ctx.limits.connectTimeoutMs);
+    // Inspect mode terminates TLS on this socket; every other tunnel only relays its bytes.
+    return await dial(
+      address,
+      tunnel.target.port,
+      ctx.limits.connectTimeoutMs,
+      tunnel.decision.mode === 'inspect' ? {} : { readBuffers: ctx.readBuffers },
+    );
   } catch (err) {
     const failure = err instanceof DialError ? err : new DialError('upstream_error', String(err));
     ctx.bus.emitLater({
@@ -90,13 +96,13 @@ export async function tunnelWithSniCheck(
   reader: ByteReader,
 ): Promise<void> {
   const { socket } = tunnel;
-  const stopEarly = forwardServerFirst(upstream, socket);
+  const early = forwardServerFirst(upstream, socket);
   await reader.fill(
     (bytes) => parseClientHello(bytes).kind !== 'need-more',
     ctx.limits.headersTimeoutMs,
     MAX_CLIENT_HELLO_BYTES,
   );
-  stopEarly();
+  const earlyBytesIn = early.stop();
   const hello = parseClientHello(reader.bytes);
   if (hello.kind === 'client-hello' && hello.serverName !== null && tunnel.compiled) {
     const refusal = sniRefusal(tunnel.compiled, tunnel.target, hello.serverName);
@@ -127,18 +133,20 @@ export async function tunnelWithSniCheck(
     });
     return;
   }
-  await relay(ctx, tunnel, upstream, reader.bytes);
+  await relay(ctx, tunnel, upstream, reader.bytes, earlyBytesIn);
 }
 
 /**
  * While the client's first bytes are awaited, whatever the server sends first (an SSH banner)
  * goes to the client, with backpressure; an upstream that ends first ends the client too.
  * Lighter than a pipe()/unpipe() pair, which most tunnels (client speaks first) never use.
- * Returns the function that stops it.
+ * `stop()` ends it and says how many bytes it passed on (they count in request.closed).
  */
-function forwardServerFirst(upstream: Socket, socket: Socket): () => void {
+function forwardServerFirst(upstream: Socket, socket: Socket): { stop(): number } {
+  let bytes = 0;
   const resume = () => upstream.resume();
   const onData = (chunk: Buffer) => {
+    bytes += chunk.length;
     if (!socket.write(chunk)) {
       upstream.pause();
       socket.once('drain', resume);
@@ -147,20 +155,27 @@ function forwardServerFirst(upstream: Socket, socket: Socket): () => void {
   const onEnd = () => socket.end();
   upstream.on('data', onData);
   upstream.once('end', onEnd);
-  return () => {
-    upstream.off('data', onData);
-    upstream.off('end', onEnd);
-    socket.off('drain', resume);
-    upstream.pause();
+  return {
+    stop: () => {
+      upstream.off('data', onData);
+      upstream.off('end', onEnd);
+      socket.off('drain', resume);
+      upstream.pause();
+      return bytes;
+    },
   };
 }
 
-/** Joins the sockets (replaying `pending` first) and records request.closed. */
+/**
+ * Joins the sockets (replaying `pending` first) and records request.closed; `earlyBytesIn`
+ * came from upstream before the relay (a server-first banner).
+ */
 export async function relay(
   ctx: ProxyContext,
   tunnel: AdmittedTunnel,
   upstream: Socket,
   pending: Buffer,
+  earlyBytesIn = 0,
 ): Promise<void> {
   tunnel.socket.resume();
   const result = await runTunnel(tunnel.socket, upstream, ctx.limits.idleTimeoutMs, pending);
@@ -171,7 +186,7 @@ export async function relay(
     type: 'request.closed',
     client: tunnel.client,
     decision: tunnel.decision,
-    bytesIn: result.bytesIn,
+    bytesIn: result.bytesIn + earlyBytesIn,
     bytesOut: result.bytesOut,
     durationMs: Math.round(performance.now() - tunnel.started),
     description: `Tunnel to ${d.host}:${tunnel.target.port} closed${result.error ? ` (${result.error})` : ''}.`,

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { ForwardUpstream } from './forward-upstream.js';
+import { ReadBufferPool } from '../net/upstream-reads.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
@@ -66,6 +67,7 @@ export class EgressProxy {
       bus: options.bus,
       limits,
       upstream: new ForwardUpstream(limits),
+      readBuffers: new ReadBufferPool(),
       log: options.log,
       ...(options.accessHint ? { accessHint: options.accessHint } : {}),
       ...(options.parentProxy ? { parentProxy: options.parentProxy } : {}),

@@ -3,6 +3,7 @@
  * counts, ending both sides together. Used by CONNECT, upgrades, SOCKS5 and transparent mode.
  */
 import type { Socket } from 'node:net';
+import { upstreamReadsOf } from '../net/upstream-reads.js';
 
 export interface TunnelResult {
   bytesIn: number;
@@ -68,6 +69,9 @@ export function runTunnel(
  * destroyed, what `from` still sends is read and dropped, so its FIN is seen and it closes.
  */
 function forward(from: Socket, to: Socket): void {
+  // An upstream with its own read buffer writes to `to` itself; 'data' then only carries
+  // what it read before (nothing, usually) and 'end' still ends `to`.
+  upstreamReadsOf(from)?.relayTo(to);
   const resume = () => from.resume();
   from.on('data', (chunk: Buffer) => {
     if (to.destroyed) return;
