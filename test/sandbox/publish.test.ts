@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import {
@@ -113,6 +114,47 @@ describe('egress run --publish', () => {
     assert.equal(accepted.rule?.kind, 'ingress');
     const closed = events.find((e) => e.type === 'ingress.closed');
     assert.ok((closed?.bytesIn ?? 0) > 0 && (closed?.bytesOut ?? 0) > 0);
+  });
+
+  it('a connection made while the sandbox is still starting is relayed, not left hanging', async () => {
+    const policy = writePolicy(
+      dir,
+      restrictPolicy('ingress:\n  allow:\n    - { ports: 8000, transport: tcp }\n'),
+      'ingress-early.yaml',
+    );
+    const hostPort = await freePort();
+    const audit = join(dir, 'ingress-early.ndjson');
+    const run = egressRun([
+      '--policy',
+      policy,
+      '--audit-log',
+      audit,
+      '--publish',
+      `${hostPort}:8000`,
+      '--',
+      'sleep',
+      '3',
+    ]);
+    // Connect from the moment the host port listens, long before the command runs.
+    let socket: Socket | null = null;
+    for (let i = 0; i < 2000 && !socket; i++) {
+      socket = await new Promise<Socket | null>((resolve) => {
+        const s = connect(hostPort, '127.0.0.1');
+        s.once('connect', () => resolve(s));
+        s.once('error', () => resolve(null));
+      });
+      if (!socket) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(socket, 'the host port listened');
+    socket.on('error', () => {});
+    const started = Date.now();
+    // Nothing listens inside yet: the bridge refuses it, so the client sees it closed.
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    assert.ok(Date.now() - started < 2500, 'closed before the command ended, not left hanging');
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    const refused = readEvents(audit).find((e) => e.type === 'ingress.refused');
+    assert.ok(refused, 'recorded as ingress.refused');
   });
 
   it('forwards UDP to a server inside, replies back to the sender, each flow an event', async () => {

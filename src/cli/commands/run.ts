@@ -166,7 +166,7 @@ export async function runRun(
         port: spec.port,
         hostPort: spec.hostPort,
         transport: spec.transport,
-        server: await listenPublished(spec),
+        ...(await listenPublished(spec)),
       })),
     ).catch((err: Error) => {
       throw new RuntimeFailure(err.message);

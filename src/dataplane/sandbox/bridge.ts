@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { IngressRelay } from './ingress-relay.js';
 import { readDroppedUdp, readUdpOrigins, setUpNamespace } from './netns-setup.js';
 import { newDrops } from './udp-drops.js';
@@ -23,6 +23,7 @@ import {
   type BridgeConfig,
   type BridgeOriginRequest,
   type BridgePublish,
+  type BridgePublishConnection,
   type DroppedUdp,
   type FromBridge,
   type ListenerRole,
@@ -130,6 +131,11 @@ class Bridge {
     else this.ingress.tcp(handle as Server, message.port, message.hostPort);
   }
 
+  /** A connection the host side accepted before its listener was handed over. */
+  publishConnection(message: BridgePublishConnection, socket: Socket): void {
+    this.ingress.tcpConnection(socket, message.port, message.hostPort);
+  }
+
   /**
    * The UDP relay asks where redirected datagrams were going: read the nft maps (the entry for
    * a datagram is written before the relay socket receives it, so a read after is complete).
@@ -203,6 +209,8 @@ function main(): void {
     } else if (message.type === 'start') bridge?.start();
     else if (message.type === 'signal') bridge?.signal(message.signal);
     else if (message.type === 'publish') bridge?.publish(message, handle as Server | UdpSocket);
+    else if (message.type === 'publish-connection')
+      bridge?.publishConnection(message, handle as Socket);
     else if (message.type === 'udp-origins') void bridge?.origins(message);
   });
 }

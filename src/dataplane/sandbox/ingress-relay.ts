@@ -82,49 +82,52 @@ export class IngressRelay {
   }
 
   tcp(server: Server, port: number, hostPort: number): void {
-    server.on('connection', (inbound: Socket) => {
-      const report = this.reporter('tcp', port, hostPort, {
-        address: inbound.remoteAddress ?? '',
-        port: inbound.remotePort ?? 0,
-      });
-      const started = performance.now();
-      inbound.on('error', () => inbound.destroy());
-      const attempt = (index: number): void => {
-        const inner = connect({ host: INNER[index]!, port });
-        inner.once('error', () => {
-          if (index + 1 < INNER.length) return attempt(index + 1);
-          report({ phase: 'refused', reason: 'nothing_listening' });
-          inbound.destroy();
-        });
-        inner.once('connect', () => {
-          report({ phase: 'accepted', inner: INNER[index]! });
-          inner.removeAllListeners('error');
-          inner.on('error', () => inner.destroy());
-          // Reported once, when either side closes or the command ends (closeAll).
-          let reported = false;
-          const finish = () => {
-            if (reported) return;
-            reported = true;
-            this.open.delete(finish);
-            inbound.destroy();
-            inner.destroy();
-            report({
-              phase: 'closed',
-              inner: INNER[index]!,
-              bytesIn: inbound.bytesRead,
-              bytesOut: inner.bytesRead,
-              durationMs: Math.round(performance.now() - started),
-            });
-          };
-          this.open.add(finish);
-          inbound.once('close', finish);
-          inner.once('close', finish);
-          inbound.pipe(inner).pipe(inbound);
-          inbound.resume();
-        });
-      };
-      attempt(0);
+    server.on('connection', (inbound: Socket) => this.tcpConnection(inbound, port, hostPort));
+  }
+
+  /** Joins one inbound connection to `port` inside. */
+  tcpConnection(inbound: Socket, port: number, hostPort: number): void {
+    const report = this.reporter('tcp', port, hostPort, {
+      address: inbound.remoteAddress ?? '',
+      port: inbound.remotePort ?? 0,
     });
+    const started = performance.now();
+    inbound.on('error', () => inbound.destroy());
+    const attempt = (index: number): void => {
+      const inner = connect({ host: INNER[index]!, port });
+      inner.once('error', () => {
+        if (index + 1 < INNER.length) return attempt(index + 1);
+        report({ phase: 'refused', reason: 'nothing_listening' });
+        inbound.destroy();
+      });
+      inner.once('connect', () => {
+        report({ phase: 'accepted', inner: INNER[index]! });
+        inner.removeAllListeners('error');
+        inner.on('error', () => inner.destroy());
+        // Reported once, when either side closes or the command ends (closeAll).
+        let reported = false;
+        const finish = () => {
+          if (reported) return;
+          reported = true;
+          this.open.delete(finish);
+          inbound.destroy();
+          inner.destroy();
+          report({
+            phase: 'closed',
+            inner: INNER[index]!,
+            bytesIn: inbound.bytesRead,
+            bytesOut: inner.bytesRead,
+            durationMs: Math.round(performance.now() - started),
+          });
+        };
+        this.open.add(finish);
+        inbound.once('close', finish);
+        inner.once('close', finish);
+        inbound.pipe(inner).pipe(inbound);
+        inbound.resume();
+      });
+    };
+    attempt(0);
   }
 
   udp(outer: UdpSocket, port: number, hostPort: number): void {

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Socket as UdpSocket } from 'node:dgram';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { BridgeConfig, FromBridge, ToBridge } from './protocol.js';
 
@@ -113,7 +113,7 @@ export class BridgeProcess {
   }
 
   /** Sends a message with a socket handle; resolves once it is handed over. */
-  sendHandle(message: ToBridge, handle: Server | UdpSocket): Promise<void> {
+  sendHandle(message: ToBridge, handle: Server | Socket | UdpSocket): Promise<void> {
     return new Promise((resolve, reject) => {
       if (!this.child.connected) return reject(new Error('the sandbox bridge has gone'));
       this.child.send(message, handle, (err) => (err ? reject(err) : resolve()));

@@ -100,6 +100,13 @@ export interface BridgePublish {
   transport: 'tcp' | 'udp';
 }
 
+/** outer → bridge: one TCP connection to a published port, accepted before the hand-over. */
+export interface BridgePublishConnection {
+  type: 'publish-connection';
+  port: number;
+  hostPort: number;
+}
+
 /** outer → bridge: read the UDP relay's original-destination maps of one family. */
 export interface BridgeOriginRequest {
   type: 'udp-origins';
@@ -108,7 +115,12 @@ export interface BridgeOriginRequest {
 }
 
 export type ToBridge =
-  BridgeConfig | BridgeStart | BridgeSignal | BridgePublish | BridgeOriginRequest;
+  | BridgeConfig
+  | BridgeStart
+  | BridgeSignal
+  | BridgePublish
+  | BridgePublishConnection
+  | BridgeOriginRequest;
 
 export type ListenerRole =
   | { role: 'proxy' }

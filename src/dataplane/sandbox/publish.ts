@@ -9,7 +9,7 @@
  * traffic, so what the user asks for is published; with one, its default and allow list decide.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { decideIngress, type CompiledPolicy } from '../../policy/index.js';
 
 export interface PublishSpec {
@@ -74,17 +74,31 @@ function listenError(spec: PublishSpec, err: NodeJS.ErrnoException): Error {
   );
 }
 
+export interface PublishedSocket {
+  server: Server | UdpSocket;
+  /**
+   * TCP connections accepted here before the listener reached the bridge (the port listens
+   * from the start, so a client may already connect): handed to the bridge one by one after
+   * it, instead of hanging unserved. (Datagrams sent to a UDP port that early are lost, as UDP
+   * may lose them anyway.)
+   */
+  early: Socket[];
+}
+
 /** Binds the host side of one published port: a TCP listener or a UDP socket. */
-export function listenPublished(spec: PublishSpec): Promise<Server | UdpSocket> {
+export function listenPublished(spec: PublishSpec): Promise<PublishedSocket> {
   return new Promise((resolve, reject) => {
     if (spec.transport === 'udp') {
       const socket = createSocket({ type: spec.hostAddress.includes(':') ? 'udp6' : 'udp4' });
       socket.once('error', (err) => reject(listenError(spec, err)));
-      socket.bind(spec.hostPort, spec.hostAddress, () => resolve(socket));
+      socket.bind(spec.hostPort, spec.hostAddress, () => resolve({ server: socket, early: [] }));
       return;
     }
-    const server = createServer({ pauseOnConnect: true });
+    const early: Socket[] = [];
+    const server = createServer({ pauseOnConnect: true }, (socket) => early.push(socket));
     server.once('error', (err) => reject(listenError(spec, err)));
-    server.listen({ host: spec.hostAddress, port: spec.hostPort }, () => resolve(server));
+    server.listen({ host: spec.hostAddress, port: spec.hostPort }, () =>
+      resolve({ server, early }),
+    );
   });
 }

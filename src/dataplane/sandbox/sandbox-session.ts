@@ -9,7 +9,7 @@
  * connections (ingress events).
  */
 import type { Socket as UdpSocket } from 'node:dgram';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { CompiledPolicy } from '../../policy/index.js';
 import { decide } from '../../policy/index.js';
@@ -50,6 +50,8 @@ export interface SessionWiring {
     hostPort: number;
     transport: 'tcp' | 'udp';
     server: Server | UdpSocket;
+    /** TCP connections the host side accepted before the hand-over (publish.ts). */
+    early?: Socket[];
   }>;
   /** Where the UDP relay's lookups are answered. */
   origins?: OriginLookup;
@@ -103,9 +105,11 @@ export class SandboxSession {
     this.mark('bridge-ready');
     for (const warning of ready.warnings) wiring.warn(warning);
     await wiring.entrances.start();
-    for (const { port, hostPort, transport, server } of wiring.published ?? []) {
+    for (const { port, hostPort, transport, server, early } of wiring.published ?? []) {
       await this.bridge.sendHandle({ type: 'publish', port, hostPort, transport }, server);
       server.close(); // the bridge serves its copy now
+      for (const socket of early ?? [])
+        await this.bridge.sendHandle({ type: 'publish-connection', port, hostPort }, socket);
     }
     this.mark('command-start');
     const stopForwarding = forwardSignals((signal) => this.bridge.send({ type: 'signal', signal }));
