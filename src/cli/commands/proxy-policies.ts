@@ -5,6 +5,7 @@
  * swaps it in atomically, or throws and leaves the running policies untouched.
  */
 import { compilePolicy } from '../../policy/index.js';
+import { formatDiagnostic, PolicyError } from '../../policy/source/diagnostics.js';
 import {
   ListenerPolicy,
   WorkspacePolicies,
@@ -27,6 +28,13 @@ export interface PolicySetup {
   summary: string;
   /** Re-reads every policy; throws (PolicyError, UsageError) without changing anything. */
   reload(): string;
+}
+
+/** What a refused reload says in the log: the `FILE:LINE:COL` errors, or the message. */
+export function reloadFailure(err: unknown): string {
+  return err instanceof PolicyError
+    ? err.diagnostics.map(formatDiagnostic).join('; ')
+    : (err as Error).message;
 }
 
 export function setupPolicies(options: PolicySetupOptions): PolicySetup {

@@ -7,14 +7,13 @@
  * lines, each worker with its own group commit), so a denial is still on disk before its 403.
  */
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { formatDiagnostic, PolicyError } from '../../policy/source/diagnostics.js';
 import type { AuditStatus } from '../../dataplane/admin/admin-server.js';
 import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
 import { createLogger } from '../../dataplane/log.js';
 import { EXIT_OK } from '../errors.js';
 import type { Io } from '../io.js';
 import type { ProxyCommandOptions, ProxyFlags } from './proxy-flags.js';
-import { setupPolicies } from './proxy-policies.js';
+import { reloadFailure, setupPolicies } from './proxy-policies.js';
 import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
 import { WorkerPool, WorkerPoolFailure } from './proxy-worker-pool.js';
 
@@ -77,11 +76,10 @@ export async function superviseWorkers(
       try {
         setup.reload();
       } catch (err) {
-        const detail =
-          err instanceof PolicyError
-            ? err.diagnostics.map(formatDiagnostic).join('; ')
-            : (err as Error).message;
-        log.error({ error: detail }, 'policy reload refused; keeping the previous policy');
+        log.error(
+          { error: reloadFailure(err) },
+          'policy reload refused; keeping the previous policy',
+        );
       }
       // Each worker reads the files again itself and refuses a bad policy the same way.
       pool.signal('SIGHUP');

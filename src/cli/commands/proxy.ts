@@ -8,7 +8,6 @@
  * this command serve the listeners; each worker runs `serveProxy` without DNS and admin, which
  * the supervisor keeps.
  */
-import { formatDiagnostic, PolicyError } from '../../policy/source/diagnostics.js';
 import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
 import { Deciders } from '../../dataplane/decider/deciders.js';
 import { createLogger } from '../../dataplane/log.js';
@@ -19,7 +18,7 @@ import type { Io } from '../io.js';
 import { startEntrances } from './proxy-entrances.js';
 import { parseProxyFlags, type ProxyCommandOptions, type ProxyFlags } from './proxy-flags.js';
 import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
-import { setupPolicies } from './proxy-policies.js';
+import { reloadFailure, setupPolicies } from './proxy-policies.js';
 import { superviseWorkers } from './proxy-supervisor.js';
 import { isProxyWorker, WorkerLink } from './proxy-worker-link.js';
 
@@ -137,11 +136,10 @@ async function serveProxy(
         deciders.clearCache();
         log.info({ policies: summary }, 'policy reloaded');
       } catch (err) {
-        const detail =
-          err instanceof PolicyError
-            ? err.diagnostics.map(formatDiagnostic).join('; ')
-            : (err as Error).message;
-        log.error({ error: detail }, 'policy reload refused; keeping the previous policy');
+        log.error(
+          { error: reloadFailure(err) },
+          'policy reload refused; keeping the previous policy',
+        );
       }
     };
     let stopping = false;

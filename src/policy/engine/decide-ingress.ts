@@ -11,6 +11,7 @@ import type { Decision, ReasonCode, RuleRef } from '../decision.js';
 import { formatLocation } from '../source/diagnostics.js';
 import type { IngressRule, PortRange, Transport, Verdict } from '../model.js';
 import type { CompiledPolicy } from './compile.js';
+import { buildDecision } from './decide.js';
 
 export interface IngressQuery {
   /** The port inside the workspace that traffic is published to. */
@@ -54,19 +55,10 @@ export function decideIngress(compiled: CompiledPolicy, query: IngressQuery): De
       reason = verdict === 'allow' ? 'default_allow' : 'default_deny';
     }
   }
-  const mode = compiled.policy.mode;
-  const monitor = mode === 'monitor';
-  const deny = verdict === 'deny';
-  return {
-    allowed: monitor || !deny,
-    verdict,
-    mode,
-    enforced: !monitor,
-    wouldDeny: monitor && deny,
-    reason,
-    rule,
-    policy: compiled.policyRef,
-    // The workspace's own port: what the published traffic is delivered to.
-    destination: { host: 'localhost', port: query.port, transport: query.transport },
-  };
+  // The destination is the workspace's own port: what the published traffic is delivered to.
+  return buildDecision(compiled, verdict, reason, rule, {
+    host: 'localhost',
+    port: query.port,
+    transport: query.transport,
+  });
 }

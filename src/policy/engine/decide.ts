@@ -107,7 +107,7 @@ function ruleRef(compiled: CompiledPolicy, index: SelectorIndex, id: number): Ru
  * Decision: one object literal, so every decision has the same shape. `enforceAlways` (a deny
  * by a rule marked `enforce: always`) applies the verdict whatever the mode.
  */
-function finish(
+export function buildDecision(
   compiled: CompiledPolicy,
   verdict: Verdict,
   reason: ReasonCode,
@@ -154,7 +154,7 @@ export function invalidDestination(
   query: DestinationQuery,
   error: string,
 ): Decision {
-  const decision = finish(compiled, 'deny', 'invalid_destination', null, {
+  const decision = buildDecision(compiled, 'deny', 'invalid_destination', null, {
     host: query.host,
     port: query.port,
     transport: query.transport ?? 'tcp',
@@ -193,7 +193,7 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
         : lookupIp(resources, ip, bit, port, false);
     if (resource !== NONE) {
       const rule = ruleRef(compiled, resources, resource);
-      return finish(compiled, 'allow', 'attached_resource', rule, destination);
+      return buildDecision(compiled, 'allow', 'attached_resource', rule, destination);
     }
   }
 
@@ -212,13 +212,13 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
     if (kind === KIND_DECIDE) {
       const settings = compiled.policy.rules[rule.index]?.decider ?? compiled.policy.decider;
       // Fail closed until the data plane has asked the decider.
-      const decision = finish(compiled, 'deny', 'decider_required', rule, destination);
+      const decision = buildDecision(compiled, 'deny', 'decider_required', rule, destination);
       if (settings) decision.decider = settings;
       return decision;
     }
     if (kind !== KIND_ALLOW) {
       // A deny rule decides here, whatever the address class; only a deny reads the flag bit.
-      return finish(
+      return buildDecision(
         compiled,
         'deny',
         'denied_by_rule',
@@ -230,7 +230,7 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
     verdict = 'allow';
     reason = 'allowed_by_rule';
     if (ip !== null && rules.isExplicitIp(id))
-      return finish(compiled, verdict, reason, rule, destination);
+      return buildDecision(compiled, verdict, reason, rule, destination);
   }
 
   if (verdict === 'allow' && ip !== null) {
@@ -240,7 +240,7 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
       reason = CLASS_REASONS[cls];
     }
   }
-  return finish(compiled, verdict, reason, rule, destination);
+  return buildDecision(compiled, verdict, reason, rule, destination);
 }
 
 export interface AddressOptions {
@@ -280,7 +280,7 @@ export function decideAddress(
     options.selfAddresses?.has(ip.text) ||
     (ip.kind === 'ipv6' && ip.embeddedV4 && options.selfAddresses?.has(ip.embeddedV4.text))
   ) {
-    return finish(compiled, 'deny', 'ip_class:proxy_self', null, destination);
+    return buildDecision(compiled, 'deny', 'ip_class:proxy_self', null, destination);
   }
   // Attached resources are checked before the rules and are always reachable (DESIGN.md 3.3),
   // wherever their names resolve: internal repositories usually live in private ranges.
@@ -290,7 +290,7 @@ export function decideAddress(
   if (id !== NONE) {
     const entry = compiled.rules.entries[id]!;
     if (entry.kind === 'deny')
-      return finish(
+      return buildDecision(
         compiled,
         'deny',
         'denied_by_rule',
@@ -302,7 +302,7 @@ export function decideAddress(
   }
   const cls = classifyIp(ip);
   if (cls && !classAllowed(compiled, cls)) {
-    return finish(compiled, 'deny', CLASS_REASONS[cls], decision.rule, destination);
+    return buildDecision(compiled, 'deny', CLASS_REASONS[cls], decision.rule, destination);
   }
   return { ...decision, destination };
 }
