@@ -199,6 +199,8 @@ export async function runRun(
     }
 
     const auditPath = options.auditLog ? resolve(options.auditLog) : undefined;
+    // Opened (created) before the bridge's configuration is written: the bridge hides the audit
+    // log from the command only if the file exists.
     const audit = auditPath
       ? new AuditLog(auditPath, true, (err) =>
           io.err(`egress: ${err.message}; the sandbox's connections are refused from now on\n`),
@@ -207,6 +209,24 @@ export async function runRun(
     const bus = new EventBus(audit);
     await audit?.start();
     cleanups.unshift(() => audit?.close());
+    const resolver = new SystemResolver({ pins });
+    const relayPlan = await planUdpRelays(loaded.policy, (name) => resolver.resolve(name));
+    for (const warning of relayPlan.warnings) io.err(`egress: ${warning}\n`);
+    // The bridge sets up the namespaces while the proxy and the entrances are built.
+    session.configure({
+      command,
+      env: sandboxEnv(process.env, trust, remote?.auth),
+      cwd: process.cwd(),
+      resolvConf: files.writeResolvConf(),
+      hide: hiddenPaths({
+        caDir: resolve(stateDir, 'ca'),
+        ...(auditPath ? { auditLog: auditPath } : {}),
+      }),
+      udpPollSeconds: 5,
+      udpRelay: relayPlan.matches,
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+    });
     await bus.emit({
       type: 'proxy.started',
       client,
@@ -214,7 +234,6 @@ export async function runRun(
       extra: { command, policyName: loaded.policy.name },
     });
 
-    const resolver = new SystemResolver({ pins });
     const proxy = remote
       ? undefined
       : new EgressProxy({
@@ -227,8 +246,6 @@ export async function runRun(
           inspect: { stateDir, upstreamCa: options.upstreamCa ?? [] },
         });
     cleanups.unshift(() => proxy?.close());
-    const relayPlan = await planUdpRelays(loaded.policy, (name) => resolver.resolve(name));
-    for (const warning of relayPlan.warnings) io.err(`egress: ${warning}\n`);
     const origins = new OriginLookup((request) => session.askOrigins(request));
     cleanups.unshift(() => origins.close());
     const udpRelay = new UdpRelay({
@@ -253,32 +270,16 @@ export async function runRun(
     const learner = options.learn ? new Learner(bus, (line) => io.err(line)) : null;
 
     session.mark('proxy-ready');
-    const result = await session.run(
-      {
-        command,
-        env: sandboxEnv(process.env, trust, remote?.auth),
-        cwd: process.cwd(),
-        resolvConf: files.writeResolvConf(),
-        hide: hiddenPaths({
-          caDir: resolve(stateDir, 'ca'),
-          ...(auditPath ? { auditLog: auditPath } : {}),
-        }),
-        udpPollSeconds: 5,
-        udpRelay: relayPlan.matches,
-        uid: process.getuid?.() ?? 0,
-        gid: process.getgid?.() ?? 0,
-      },
-      {
-        entrances,
-        bus,
-        client,
-        compiled: () => policies.compiled,
-        warn: (text) => io.err(`egress: ${text}\n`),
-        published,
-        origins,
-        ingress: new IngressEvents({ bus, client, compiled: () => policies.compiled }),
-      },
-    );
+    const result = await session.run({
+      entrances,
+      bus,
+      client,
+      compiled: () => policies.compiled,
+      warn: (text) => io.err(`egress: ${text}\n`),
+      published,
+      origins,
+      ingress: new IngressEvents({ bus, client, compiled: () => policies.compiled }),
+    });
     collector.close();
     if (process.env.EGRESS_RUN_TIMING === '1')
       io.err(`egress: timings (ms since start) ${JSON.stringify(session.timings)}\n`);

@@ -16,7 +16,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { IngressRelay } from './ingress-relay.js';
-import { readDroppedUdp, readUdpOrigins, setUpNamespace } from './netns-setup.js';
+import {
+  bringUpNetwork,
+  readDroppedUdp,
+  readUdpOrigins,
+  setUpNamespace,
+  type NetworkUp,
+} from './netns-setup.js';
 import { newDrops } from './udp-drops.js';
 import {
   INNER_PORTS,
@@ -58,6 +64,35 @@ function bindUdp(port: number, address = '127.0.0.1'): Promise<UdpSocket> {
   });
 }
 
+/** What the bridge sets up before its configuration arrives (none of it depends on it). */
+interface EarlyNetwork {
+  network: Promise<NetworkUp>;
+  /** The loopback listeners, bound once `lo` is up (rejects if binding failed). */
+  listeners: Promise<Array<[Server | UdpSocket, ListenerRole]>>;
+}
+
+function startEarly(): EarlyNetwork {
+  const network = bringUpNetwork();
+  const listeners = network.then(async ({ ipv6 }) => {
+    const host = ipv6 ? '::' : '0.0.0.0';
+    const p = INNER_PORTS;
+    const tcp: Array<[number, ListenerRole]> = [
+      [p.proxy, { role: 'proxy' }],
+      [p.transparent80, { role: 'transparent', originalPort: 80 }],
+      [p.transparent443, { role: 'transparent', originalPort: 443 }],
+      [p.transparentOther, { role: 'transparent' }],
+      [p.dns, { role: 'dns-tcp' }],
+    ];
+    const bound: Array<[Server | UdpSocket, ListenerRole]> = [];
+    for (const [port, role] of tcp) bound.push([await listenTcp(host, port), role]);
+    bound.push([await bindUdp(p.dns), { role: 'dns-udp' }]);
+    return bound;
+  });
+  // Reported by prepare() when the configuration comes; never an unhandled rejection before.
+  listeners.catch(() => {});
+  return { network, listeners };
+}
+
 class Bridge {
   private child: ChildProcess | null = null;
   private readonly own: Array<Server | UdpSocket> = [];
@@ -69,27 +104,15 @@ class Bridge {
 
   constructor(private readonly config: BridgeConfig) {}
 
-  async prepare(): Promise<void> {
-    const setup = await setUpNamespace(this.config);
+  async prepare(early: EarlyNetwork): Promise<void> {
+    const setup = await setUpNamespace(this.config, early.network);
     this.redirect = setup.redirect;
-    const host = setup.ipv6 ? '::' : '0.0.0.0';
-    const p = INNER_PORTS;
-    const tcp: Array<[number, ListenerRole]> = [
-      [p.proxy, { role: 'proxy' }],
-      [p.transparent80, { role: 'transparent', originalPort: 80 }],
-      [p.transparent443, { role: 'transparent', originalPort: 443 }],
-      [p.transparentOther, { role: 'transparent' }],
-      [p.dns, { role: 'dns-tcp' }],
-    ];
-    for (const [port, role] of tcp) {
-      const server = await listenTcp(host, port);
+    for (const [server, role] of await early.listeners) {
       this.own.push(server);
       await send({ type: 'listener', ...role }, server);
     }
-    const udp = await bindUdp(p.dns);
-    this.own.push(udp);
-    await send({ type: 'listener', role: 'dns-udp' }, udp);
     // One relay socket per family for every UDP allow rule (nft redirects, netns-rules.ts).
+    const p = INNER_PORTS;
     const families = setup.udpRelay ? (setup.ipv6 ? ([4, 6] as const) : ([4] as const)) : [];
     for (const family of families) {
       const socket = await bindUdp(p.udpRelay, family === 6 ? '::1' : '127.0.0.1');
@@ -197,11 +220,12 @@ function main(): void {
   // and `egress run` forwards the rest over IPC, so the bridge itself never dies of one.
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
   let bridge: Bridge | null = null;
+  const early = startEarly();
   process.on('disconnect', () => (bridge ? bridge.abandon() : process.exit(1)));
   process.on('message', (message: ToBridge, handle: unknown) => {
     if (message.type === 'config') {
       bridge = new Bridge(message);
-      bridge.prepare().catch((err: unknown) => {
+      bridge.prepare(early).catch((err: unknown) => {
         void send({ type: 'failed', message: (err as Error).message }).finally(() =>
           process.exit(1),
         );

@@ -111,10 +111,28 @@ async function mountAll(config: BridgeConfig): Promise<string[]> {
   return warnings;
 }
 
-export async function setUpNamespace(config: BridgeConfig): Promise<NamespaceSetup> {
+export interface NetworkUp {
+  ipv6: boolean;
+  ip: ToolResult;
+}
+
+/**
+ * The part that needs no configuration: `lo` up with the sandbox's addresses and routes. The
+ * bridge starts it as soon as it runs, while `egress run` is still loading the policy, so it is
+ * off the start-up's critical path. Never rejects; setUpNamespace() reports a failure.
+ */
+export async function bringUpNetwork(): Promise<NetworkUp> {
   const ipv6 = existsSync('/proc/sys/net/ipv6/conf/lo');
-  const [ip, redirects, mountWarnings] = await Promise.all([
-    tool('ip', ['-force', '-batch', '-'], ipBatch(ipv6)),
+  return { ipv6, ip: await tool('ip', ['-force', '-batch', '-'], ipBatch(ipv6)) };
+}
+
+export async function setUpNamespace(
+  config: BridgeConfig,
+  network: Promise<NetworkUp> = bringUpNetwork(),
+): Promise<NamespaceSetup> {
+  const ipv6 = existsSync('/proc/sys/net/ipv6/conf/lo');
+  const [{ ip }, redirects, mountWarnings] = await Promise.all([
+    network,
     installRedirects(ipv6, config),
     mountAll(config),
   ]);

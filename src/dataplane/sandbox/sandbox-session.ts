@@ -30,6 +30,7 @@ import type {
   BridgeOriginRequest,
   DroppedUdp,
   FromBridge,
+  ListenerRole,
 } from './protocol.js';
 import { forwardSignals, signalExitCode } from './signals.js';
 
@@ -72,6 +73,7 @@ export class SandboxSession {
   private readonly queue: Array<FromBridge | { type: 'gone'; code: number | null }> = [];
   private waiter: Waiter | null = null;
   private wiring: SessionWiring | null = null;
+  private readonly earlyListeners: Array<[ListenerRole, unknown]> = [];
   /** Milliseconds since this process started, per phase (EGRESS_RUN_TIMING=1 prints them). */
   readonly timings: Record<string, number> = {};
 
@@ -92,9 +94,21 @@ export class SandboxSession {
     this.bridge.kill();
   }
 
-  async run(config: Omit<BridgeConfig, 'type'>, wiring: SessionWiring): Promise<SessionResult> {
-    this.wiring = wiring;
+  /**
+   * Sends the bridge its configuration, so it sets up the namespaces while this process builds
+   * the proxy and the rest of the wiring (before run()).
+   */
+  configure(config: Omit<BridgeConfig, 'type'>): void {
     this.bridge.send({ type: 'config', ...config });
+    this.mark('config-sent');
+  }
+
+  /** Runs the command (configure() first); resolves when it has ended. */
+  async run(wiring: SessionWiring): Promise<SessionResult> {
+    this.wiring = wiring;
+    // Listeners the bridge handed over before the wiring existed.
+    for (const [role, handle] of this.earlyListeners.splice(0))
+      wiring.entrances.adopt(role, handle);
     const ready = await this.next();
     if (ready.type === 'failed')
       throw new SandboxError(`the sandbox could not start: ${ready.message}`);
@@ -171,8 +185,10 @@ export class SandboxSession {
   }
 
   private onMessage(message: FromBridge, handle: unknown): void {
-    if (message.type === 'listener') this.wiring?.entrances.adopt(message, handle);
-    else if (message.type === 'udp-origins') this.wiring?.origins?.answer(message);
+    if (message.type === 'listener') {
+      if (this.wiring) this.wiring.entrances.adopt(message, handle);
+      else this.earlyListeners.push([message, handle]);
+    } else if (message.type === 'udp-origins') this.wiring?.origins?.answer(message);
     else if (message.type === 'ingress') this.wiring?.ingress?.record(message);
     else this.push(message);
   }
