@@ -170,6 +170,8 @@ export class Gate {
 
   /** The first step of every request: what was asked, before anything is decided. */
   private recordOpened(client: ClientContext, target: GateTarget): void {
+    // Not even the arguments are built when nothing records events (once per request).
+    if (!this.options.bus.active) return;
     const port = target.port;
     this.options.bus.emitLater({
       type: 'request.opened',
