@@ -16,6 +16,31 @@ export interface StreamListenerOptions {
   kind: string;
 }
 
+/**
+ * One accepted connection of a non-HTTP entrance: refused beyond the connection limit, tracked
+ * in `sockets` until it closes, handed to `handle`; an internal error is logged and ends it.
+ * (Also used for connections accepted on listeners the sandbox's bridge handed over.)
+ */
+export function serveAccepted(
+  ctx: ProxyContext,
+  sockets: Set<Socket>,
+  kind: string,
+  socket: Socket,
+  handle: ConnectionHandler,
+): void {
+  if (sockets.size >= ctx.limits.maxConnections) {
+    socket.destroy();
+    return;
+  }
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+  socket.on('error', () => socket.destroy());
+  handle(socket).catch((err: unknown) => {
+    ctx.log.error({ err, listener: kind }, 'internal error while handling a connection');
+    socket.destroy();
+  });
+}
+
 export class StreamListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -27,22 +52,9 @@ export class StreamListener {
     handle: ConnectionHandler,
   ) {
     // Half-open like node:http's sockets (CONNECT): a client may end its side and still read.
-    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-      if (this.sockets.size >= ctx.limits.maxConnections) {
-        socket.destroy();
-        return;
-      }
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => socket.destroy());
-      handle(socket).catch((err: unknown) => {
-        ctx.log.error(
-          { err, listener: options.kind },
-          'internal error while handling a connection',
-        );
-        socket.destroy();
-      });
-    });
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) =>
+      serveAccepted(ctx, this.sockets, options.kind, socket, handle),
+    );
   }
 
   /** The bound address, or null before start() and after close(). */

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
 import type { PolicyProvider } from '../proxy/client-identity.js';
 import type { EgressProxy } from '../proxy/proxy-server.js';
+import { serveAccepted } from '../proxy/stream-listener.js';
 import { handleTransparent } from '../proxy/transparent.js';
 import { DnsCache } from '../dns/dns-cache.js';
 import { DnsForwarder, type Upstream } from '../dns/dns-forwarder.js';
@@ -91,16 +92,8 @@ export class SandboxEntrances {
 
   private transparent(socket: Socket, originalPort: number | undefined): void {
     const ctx = this.options.proxy!.context;
-    if (this.sockets.size >= ctx.limits.maxConnections) {
-      socket.destroy();
-      return;
-    }
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    handleTransparent(ctx, socket, originalPort).catch((err: unknown) => {
-      ctx.log.error({ err, listener: 'transparent' }, 'internal error while handling a connection');
-      socket.destroy();
-    });
+    serveAccepted(ctx, this.sockets, 'transparent', socket, (s) =>
+      handleTransparent(ctx, s, originalPort),
+    );
   }
 }
