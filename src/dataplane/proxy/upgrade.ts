@@ -1,17 +1,18 @@
 /**
  * Upgrades through the forward proxy (WebSocket over plain HTTP: `GET http://host/ws` with
  * `Upgrade: websocket`). Judged like any forward request, then the request head is replayed to
- * the classified address and the two sockets are joined.
+ * the classified address (or through the parent proxy) and the two sockets are joined.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { explain } from '../../policy/engine/explain.js';
-import { dial, DialError } from '../net/dial.js';
+import { DialError } from '../net/dial.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import { admitRequest } from './admit-request.js';
 import { endToEndHeaders } from './headers.js';
 import { absoluteTarget } from './http-forward.js';
+import { openAdmittedTunnel } from './guarded-tunnel.js';
 import { writeRaw } from './respond.js';
 import { runTunnel } from './tunnel.js';
 
@@ -40,15 +41,19 @@ export async function handleUpgrade(
     writeRaw(socket, admitted.refusal);
     return;
   }
-  const { id, admission } = admitted;
-  let upstream: Socket;
-  try {
-    upstream = await dial(admission.address, target.port, ctx.limits.connectTimeoutMs);
-  } catch (err) {
-    const failure = err instanceof DialError ? err : new DialError('upstream_error', String(err));
-    writeRaw(socket, failureResponse(failure.status, failure.code, failure.message));
+  const { id, admission, query } = admitted;
+  // The shared step of every tunnel: exactly the classified address, or through the parent
+  // proxy for its destinations; a failure is recorded as request.failed.
+  const opened = await openAdmittedTunnel(
+    ctx,
+    { client: id.client, compiled: id.compiled, target: query, socket, started },
+    admission,
+  );
+  if (opened instanceof DialError) {
+    writeRaw(socket, failureResponse(opened.status, opened.code, opened.message));
     return;
   }
+  const { upstream } = opened;
   const headers = endToEndHeaders(req.headers, true);
   headers.host = req.headers.host ?? target.host;
   const lines = [`${req.method} ${target.path} HTTP/1.1`];
@@ -57,6 +62,7 @@ export async function handleUpgrade(
   }
   upstream.write(lines.join('\r\n') + '\r\n\r\n');
   const result = await runTunnel(socket, upstream, ctx.limits.idleTimeoutMs, head);
+  if (!ctx.bus.active) return;
   ctx.bus.emitLater({
     type: 'request.closed',
     client: id.client,
