@@ -36,6 +36,7 @@ export async function superviseWorkers(
   const dns = createDns(flags, options, policies, auditSetup, log);
 
   const pool = new WorkerPool(flags.workers, log);
+  let admin: Awaited<ReturnType<typeof startAdmin>> = null;
   const shutDown = async (signal: string | null) => {
     await pool.stop(flags.drainMs + 1_000);
     await dns?.close();
@@ -43,7 +44,6 @@ export async function superviseWorkers(
     metrics?.close();
     await closeAudit(auditSetup, options, signal);
   };
-  let admin: Awaited<ReturnType<typeof startAdmin>> = null;
   try {
     for (const line of await pool.start()) io.err(line);
   } catch (err) {
