@@ -30,6 +30,9 @@ describe('sandbox units', () => {
       { ip: '1.2.3.4', port: 53, packets: 1 },
     ]);
     assert.deepEqual(parseDroppedSet('not json'), []);
+    // A whole-table listing: only the named sets count.
+    assert.deepEqual(parseDroppedSet(json, new Set(['udp6'])), []);
+    assert.equal(parseDroppedSet(json, new Set(['udp4', 'udp6'])).length, 2);
     assert.deepEqual(newDrops([{ ip: '9.9.9.9', port: 9999, packets: 3 }], drops), [
       { ip: '1.2.3.4', port: 53, packets: 1 },
     ]);

@@ -281,8 +281,6 @@ export async function runRun(
       ingress: new IngressEvents({ bus, client, compiled: () => policies.compiled }),
     });
     collector.close();
-    if (process.env.EGRESS_RUN_TIMING === '1')
-      io.err(`egress: timings (ms since start) ${JSON.stringify(session.timings)}\n`);
     if (learner && options.learn) {
       learner.close();
       const file = resolve(options.learn);
@@ -301,6 +299,10 @@ export async function runRun(
     if (err instanceof SandboxError) throw new RuntimeFailure(err.message);
     throw err;
   } finally {
+    session.mark('summary');
     for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
+    session.mark('cleaned-up');
+    if (process.env.EGRESS_RUN_TIMING === '1')
+      io.err(`egress: timings (ms since start) ${JSON.stringify(session.timings)}\n`);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importModule } from '../import-module.js';
 import { DeciderFailure } from './failure.js';
 
 export type DecideFunction = (ctx: unknown, req: unknown) => unknown;
@@ -29,7 +30,7 @@ export class ModuleLoader {
 async function importDecide(full: string): Promise<DecideFunction> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(full).href)) as Record<string, unknown>;
+    mod = await importModule<Record<string, unknown>>(pathToFileURL(full).href);
   } catch (err) {
     throw new DeciderFailure(
       'decider_error',

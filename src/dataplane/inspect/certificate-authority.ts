@@ -23,14 +23,15 @@ import {
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
+import { importModule } from '../import-module.js';
 
 /**
  * @peculiar/x509 (with reflect-metadata) takes hundreds of milliseconds to load and only inspect
  * mode needs it, so it is loaded on first use; every command starts faster.
  */
 async function loadX509(): Promise<typeof X509> {
-  await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
+  await importModule('reflect-metadata');
+  const x509 = await importModule<typeof X509>('@peculiar/x509');
   x509.cryptoProvider.set(webcrypto as never);
   return x509;
 }

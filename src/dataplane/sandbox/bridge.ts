@@ -17,11 +17,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { IngressRelay } from './ingress-relay.js';
 import {
-  bringUpNetwork,
   readDroppedUdp,
   readUdpOrigins,
   setUpNamespace,
-  type NetworkUp,
+  startNamespace,
+  type EarlyNamespace,
 } from './netns-setup.js';
 import { newDrops } from './udp-drops.js';
 import {
@@ -66,14 +66,14 @@ function bindUdp(port: number, address = '127.0.0.1'): Promise<UdpSocket> {
 
 /** What the bridge sets up before its configuration arrives (none of it depends on it). */
 interface EarlyNetwork {
-  network: Promise<NetworkUp>;
+  namespace: EarlyNamespace;
   /** The loopback listeners, bound once `lo` is up (rejects if binding failed). */
   listeners: Promise<Array<[Server | UdpSocket, ListenerRole]>>;
 }
 
 function startEarly(): EarlyNetwork {
-  const network = bringUpNetwork();
-  const listeners = network.then(async ({ ipv6 }) => {
+  const namespace = startNamespace();
+  const listeners = namespace.network.then(async ({ ipv6 }) => {
     const host = ipv6 ? '::' : '0.0.0.0';
     const p = INNER_PORTS;
     const tcp: Array<[number, ListenerRole]> = [
@@ -90,7 +90,7 @@ function startEarly(): EarlyNetwork {
   });
   // Reported by prepare() when the configuration comes; never an unhandled rejection before.
   listeners.catch(() => {});
-  return { network, listeners };
+  return { namespace, listeners };
 }
 
 class Bridge {
@@ -105,7 +105,7 @@ class Bridge {
   constructor(private readonly config: BridgeConfig) {}
 
   async prepare(early: EarlyNetwork): Promise<void> {
-    const setup = await setUpNamespace(this.config, early.network);
+    const setup = await setUpNamespace(this.config, early.namespace);
     this.redirect = setup.redirect;
     for (const [server, role] of await early.listeners) {
       this.own.push(server);

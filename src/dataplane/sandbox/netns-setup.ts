@@ -54,17 +54,30 @@ interface Redirects {
   warning?: string;
 }
 
-async function installRedirects(ipv6: boolean, config: BridgeConfig): Promise<Redirects> {
+/**
+ * The redirects for this configuration. The base ruleset (no UDP relay) was started with the
+ * network, before the configuration came; a policy with UDP allow rules replaces it in one nft
+ * transaction, so a failure leaves the base rules in place.
+ */
+async function installRedirects(
+  ipv6: boolean,
+  config: BridgeConfig,
+  baseRules: Promise<ToolResult>,
+): Promise<Redirects> {
   const relay = config.udpRelay.length > 0;
-  const nft = await tool('nft', ['-f', '-'], nftRuleset(config.udpRelay));
-  if (nft.ok) return { redirect: true, udpRelay: relay };
-  // An nft too old for the relay's maps still gets the rest: TCP redirects, UDP drops recorded.
-  if (relay && !nft.missing && (await tool('nft', ['-f', '-'], nftRuleset())).ok)
+  const base = await baseRules;
+  if (base.ok && !relay) return { redirect: true, udpRelay: false };
+  if (base.ok) {
+    const replace = `delete table inet ${NFT_TABLE}\n${nftRuleset(config.udpRelay)}`;
+    const nft = await tool('nft', ['-f', '-'], replace);
+    if (nft.ok) return { redirect: true, udpRelay: true };
+    // An nft too old for the relay's maps still gives the rest: TCP redirects, UDP drops recorded.
     return {
       redirect: true,
       udpRelay: false,
       warning: `UDP allow rules are not relayed: nft refused the relay's rules (${nft.output}); their datagrams are dropped and recorded`,
     };
+  }
   const v4 = await tool('iptables-restore', [], iptablesRuleset(4));
   if (v4.ok) {
     if (ipv6) await tool('ip6tables-restore', [], iptablesRuleset(6));
@@ -75,7 +88,7 @@ async function installRedirects(ipv6: boolean, config: BridgeConfig): Promise<Re
         'nft is missing or failed, so iptables redirects direct TCP; dropped UDP is not recorded and UDP allow rules are not relayed (install nftables)',
     };
   }
-  const why = nft.missing && v4.missing ? 'neither nft nor iptables is installed' : nft.output;
+  const why = base.missing && v4.missing ? 'neither nft nor iptables is installed' : base.output;
   return {
     redirect: false,
     udpRelay: false,
@@ -116,24 +129,34 @@ export interface NetworkUp {
   ip: ToolResult;
 }
 
+/** What needs no configuration, started as soon as the bridge runs (see startNamespace). */
+export interface EarlyNamespace {
+  network: Promise<NetworkUp>;
+  /** nft with the base ruleset: redirects and UDP drops, no UDP relay. */
+  baseRules: Promise<ToolResult>;
+}
+
 /**
- * The part that needs no configuration: `lo` up with the sandbox's addresses and routes. The
- * bridge starts it as soon as it runs, while `egress run` is still loading the policy, so it is
- * off the start-up's critical path. Never rejects; setUpNamespace() reports a failure.
+ * `lo` up with the sandbox's addresses and routes, and the base nft ruleset, both at once. The
+ * bridge starts them as soon as it runs, while `egress run` is still loading the policy, so
+ * they are off the start-up's critical path. Never rejects; setUpNamespace() reports a failure.
  */
-export async function bringUpNetwork(): Promise<NetworkUp> {
+export function startNamespace(): EarlyNamespace {
   const ipv6 = existsSync('/proc/sys/net/ipv6/conf/lo');
-  return { ipv6, ip: await tool('ip', ['-force', '-batch', '-'], ipBatch(ipv6)) };
+  return {
+    network: tool('ip', ['-force', '-batch', '-'], ipBatch(ipv6)).then((ip) => ({ ipv6, ip })),
+    baseRules: tool('nft', ['-f', '-'], nftRuleset()),
+  };
 }
 
 export async function setUpNamespace(
   config: BridgeConfig,
-  network: Promise<NetworkUp> = bringUpNetwork(),
+  early: EarlyNamespace = startNamespace(),
 ): Promise<NamespaceSetup> {
   const ipv6 = existsSync('/proc/sys/net/ipv6/conf/lo');
   const [{ ip }, redirects, mountWarnings] = await Promise.all([
-    network,
-    installRedirects(ipv6, config),
+    early.network,
+    installRedirects(ipv6, config, early.baseRules),
     mountAll(config),
   ]);
   if (ip.missing)
@@ -144,18 +167,19 @@ export async function setUpNamespace(
   return { ipv6, redirect: redirects.redirect, udpRelay: redirects.udpRelay, warnings };
 }
 
-function list(what: 'set' | 'map', name: string): Promise<string> {
+function list(...what: ['set' | 'map', string] | ['table']): Promise<string> {
   return new Promise((resolve) =>
-    execFile('nft', ['-j', 'list', what, 'inet', NFT_TABLE, name], (err, stdout) =>
+    execFile('nft', ['-j', 'list', what[0], 'inet', NFT_TABLE, ...what.slice(1)], (err, stdout) =>
       resolve(err ? '' : stdout),
     ),
   );
 }
 
-/** Every dropped UDP destination so far, with cumulative packet counts. */
+const DROP_SETS: ReadonlySet<string> = new Set([UDP_SETS.v4, UDP_SETS.v6]);
+
+/** Every dropped UDP destination so far, with cumulative packet counts (one nft run). */
 export async function readDroppedUdp(): Promise<DroppedUdp[]> {
-  const [v4, v6] = await Promise.all([list('set', UDP_SETS.v4), list('set', UDP_SETS.v6)]);
-  return [...parseDroppedSet(v4), ...parseDroppedSet(v6)];
+  return parseDroppedSet(await list('table'), DROP_SETS);
 }
 
 /** The UDP relay's original destinations of one family, by source port (one nft run per map). */

@@ -10,8 +10,11 @@ interface NftSetElement {
   concat?: unknown[];
 }
 
-/** Parses one `nft -j list set inet egress udp4|udp6` document; unknown shapes yield nothing. */
-export function parseDroppedSet(json: string): DroppedUdp[] {
+/**
+ * Parses an `nft -j list set` or `nft -j list table` document; with `names`, only the sets so
+ * named count. Unknown shapes yield nothing.
+ */
+export function parseDroppedSet(json: string, names?: ReadonlySet<string>): DroppedUdp[] {
   let doc: unknown;
   try {
     doc = JSON.parse(json);
@@ -21,7 +24,9 @@ export function parseDroppedSet(json: string): DroppedUdp[] {
   const items = (doc as { nftables?: unknown[] }).nftables ?? [];
   const out: DroppedUdp[] = [];
   for (const item of items) {
-    const elems = (item as { set?: { elem?: unknown[] } }).set?.elem ?? [];
+    const set = (item as { set?: { name?: string; elem?: unknown[] } }).set;
+    if (names && !names.has(set?.name ?? '')) continue;
+    const elems = set?.elem ?? [];
     for (const raw of elems) {
       const e = raw as NftSetElement;
       const concat = e.elem?.val?.concat ?? e.concat;
