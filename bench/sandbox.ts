@@ -32,12 +32,13 @@ function timeRuns(command: string[], runs: number): number[] {
   return times.sort((a, b) => a - b);
 }
 
-function curlSpeed(args: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', env });
-  const speed = Number(/speed=([0-9.]+)/.exec(r.stdout)?.[1]);
-  if (r.status !== 0 || !Number.isFinite(speed))
+/** Every `speed=` figure a command printed (curl -w), in order. */
+function curlSpeeds(args: string[], expected: number): number[] {
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
+  const speeds = [...r.stdout.matchAll(/speed=([0-9.]+)/g)].map((m) => Number(m[1]));
+  if (r.status !== 0 || speeds.length !== expected || !speeds.every(Number.isFinite))
     throw new Error(`${args.join(' ')} failed: ${r.stderr.slice(-300)}`);
-  return speed;
+  return speeds;
 }
 
 const mbs = (bytesPerSecond: number) => `${(bytesPerSecond / 1e6).toFixed(0)} MB/s`;
@@ -128,30 +129,47 @@ export async function runSandboxBench(options: { quick: boolean }): Promise<bool
     const url = `http://bench.test:${originPort}/bulk?bytes=${bytes}`;
     const curl = ['curl', '-sS', '-o', '/dev/null', '-w', 'speed=%{speed_download}\\n'];
     const repeats = options.quick ? 1 : 3;
-    const best = (f: () => number) => Math.max(...Array.from({ length: repeats }, f));
-    const direct = best(() => curlSpeed([...curl, '-x', `http://127.0.0.1:${proxyPort}`, url]));
-    const inside = best(() =>
-      curlSpeed([
-        process.execPath,
-        egress,
-        'run',
-        '--policy',
-        policy,
-        '--resolve',
-        'bench.test=127.0.0.1',
-        '--',
-        ...curl,
-        url,
-      ]),
-    );
+    const viaProxy = () => curlSpeeds([...curl, '-x', `http://127.0.0.1:${proxyPort}`, url], 1)[0]!;
+    // Two downloads in one sandbox: the first runs while the fresh `egress run` process is
+    // still compiling its hot paths (the running proxy on the other side has long done so);
+    // the second is the steady state, which is what the bridge itself costs.
+    const curlText = curl.map((a) => `'${a}'`).join(' ');
+    const viaSandbox = () =>
+      curlSpeeds(
+        [
+          process.execPath,
+          egress,
+          'run',
+          '--policy',
+          policy,
+          '--resolve',
+          'bench.test=127.0.0.1',
+          '--',
+          'sh',
+          '-c',
+          `${curlText} '${url}' && ${curlText} '${url}'`,
+        ],
+        2,
+      );
+    // Alternated, so that a change in the machine's load touches both sides alike.
+    let direct = 0;
+    let cold = 0;
+    let inside = 0;
+    for (let i = 0; i < repeats; i++) {
+      direct = Math.max(direct, viaProxy());
+      const [first, second] = viaSandbox();
+      cold = Math.max(cold, first!);
+      inside = Math.max(inside, second!);
+    }
     const ratio = inside / direct;
     const throughputMet = ratio >= 0.8;
     met &&= throughputMet;
     rows.push(
-      `| throughput (curl, ${bytes / 1e6} MB body, best of ${repeats}) | speed | ratio |`,
+      `| throughput (curl, ${bytes / 1e6} MB body, best of ${repeats}, alternated) | speed | ratio |`,
       '| --- | --- | --- |',
-      `| curl → egress proxy (direct) | ${mbs(direct)} | 1.00 |`,
+      `| curl → egress proxy (direct, running) | ${mbs(direct)} | 1.00 |`,
       `| curl inside egress run → sandbox proxy | ${mbs(inside)} | ${ratio.toFixed(2)} ${throughputMet ? '✓' : '✗'} (target ≥ 0.8) |`,
+      `| the same, first download of a fresh \`egress run\` | ${mbs(cold)} | ${(cold / direct).toFixed(2)} |`,
     );
     console.log(rows.join('\n'));
   } finally {
