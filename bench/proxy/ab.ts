@@ -3,6 +3,8 @@
  *
  *   node dist/bench/proxy/ab.js ROUNDS NAME=ROOT[,ENV=VALUE...] NAME=ROOT ...
  *
+ * `NAME=@floor` runs bench/proxy/floor-proxy.ts instead: a Node proxy that does nothing but relay.
+ *
  * Every variant runs at once (`ROOT/bin/egress proxy`, the bench policy); each round runs the
  * forward, tunnels and bulk steps on every variant in turn (the order rotates per round), so the
  * machine's background load falls on all of them alike. Prints one line per step and variant
@@ -113,7 +115,7 @@ async function main() {
         [
           process.execPath,
           ...(process.env.AB_NODE_ARGS ?? '').split(' ').filter(Boolean),
-          join(v.root, 'bin', 'egress'),
+          v.root === '@floor' ? join(here, 'floor-proxy.js') : join(v.root, 'bin', 'egress'),
           'proxy',
           '--policy',
           policy,

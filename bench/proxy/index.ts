@@ -15,6 +15,7 @@ import { Child, commandExists, freePort, hardFileLimit, waitForPort } from './ch
 import type { BulkReport, IdleReport, LoadConfig, TunnelsReport } from './load.js';
 import {
   egressSubject,
+  floorSubject,
   preparePeerFiles,
   squidSubject,
   tinyproxySubject,
@@ -288,6 +289,11 @@ export async function runProxyBench(options: ProxyBenchOptions = {}): Promise<bo
       {
         column: 'egress, 2 workers',
         subject: egressSubject(paths, { workers: 2, nodeArgs }),
+        steps: ['forward', 'tunnels', 'bulk'],
+      },
+      {
+        column: 'node floor',
+        subject: floorSubject(paths),
         steps: ['forward', 'tunnels', 'bulk'],
       },
       {

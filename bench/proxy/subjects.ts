@@ -102,6 +102,29 @@ export function egressSubject(
   };
 }
 
+/**
+ * The least a Node proxy can do (floor-proxy.ts: node:http + undici, net + pipe; no policy, no
+ * events): what egress costs above it is its own work, what it costs is Node's I/O layer.
+ */
+export function floorSubject(paths: BenchPaths): Subject {
+  return {
+    name: 'node floor',
+    missing: null,
+    async start() {
+      const port = await freePort();
+      const child = new Child('node floor', [
+        process.execPath,
+        join(paths.repoRoot, 'dist', 'bench', 'proxy', 'floor-proxy.js'),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--resolve',
+        'allowed.test=127.0.0.1',
+      ]);
+      return started(child, port);
+    },
+  };
+}
+
 export function squidSubject(paths: BenchPaths, port: number): Subject {
   return {
     name: 'squid',

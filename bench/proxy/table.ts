@@ -22,6 +22,7 @@ export const COLUMNS = [
   'egress',
   'egress + audit log',
   'egress, 2 workers',
+  'node floor',
   'squid',
   'tinyproxy',
   'direct',
@@ -126,6 +127,7 @@ export function renderTable(results: Results): TableOutput {
     'egress/squid',
     'egress/direct',
     '2 workers/squid',
+    'floor/squid',
     'target',
     'met',
   ];
@@ -143,6 +145,7 @@ export function renderTable(results: Results): TableOutput {
       showRatio(ratio(results, metric, 'squid')),
       showRatio(ratio(results, metric, 'direct')),
       showRatio(ratio(results, metric, 'squid', 'egress, 2 workers')),
+      showRatio(ratio(results, metric, 'squid', 'node floor')),
       metric.target?.text ?? '',
       metric.target ? (met === undefined ? '–' : met ? 'yes' : '**no**') : '',
     ];
