@@ -12,6 +12,7 @@ import { compilePolicy, decide, decideIngress, emptyPolicy } from '../../src/pol
 import { AuditLog, AuditUnavailableError } from '../../src/dataplane/events/audit-log.js';
 import { buildEvent, EVENT_FIELDS, EVENT_TYPES } from '../../src/dataplane/events/event.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
+import { EventClock, stampAt } from '../../src/dataplane/events/uuidv7.js';
 
 const client = { workspace: 'ws', session: 's1', user: 'u', address: '127.0.0.1' };
 
@@ -51,11 +52,11 @@ describe('canonical event', () => {
   it('ids are UUIDv7 and sort by time', () => {
     const a = buildEvent(
       { type: 'dns.query', client, description: 'a' },
-      new Date('2026-01-01T00:00:00Z'),
+      stampAt(Date.parse('2026-01-01T00:00:00Z')),
     );
     const b = buildEvent(
       { type: 'dns.query', client, description: 'b' },
-      new Date('2026-01-01T00:00:01Z'),
+      stampAt(Date.parse('2026-01-01T00:00:01Z')),
     );
     assert.match(a.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(a.id < b.id);
@@ -133,6 +134,51 @@ describe('audit log', () => {
     const first = JSON.parse(lines[0]!) as Record<string, unknown>;
     assert.deepEqual(Object.keys(first), [...EVENT_FIELDS]);
     await log.close();
+  });
+
+  it('writes events nobody waits on in order with the awaited ones, and close() flushes them', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'egress-audit-')), 'a.ndjson');
+    const log = new AuditLog(path);
+    await log.start();
+    const bus = new EventBus(log);
+    for (let i = 0; i < 50; i++)
+      bus.emitLater({ type: 'request.opened', client, description: `o${i}` });
+    const denied = bus.emit({ type: 'request.denied', client, description: 'd' });
+    bus.emitLater({ type: 'request.closed', client, description: 'after' });
+    await denied;
+    // The denial is durable, and so is everything queued before it (same or earlier batch).
+    const durable = readFileSync(path, 'utf8').trim().split('\n');
+    assert.equal(durable.length >= 51, true, `${durable.length} lines after the denial resolved`);
+    await log.close();
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    const descriptions = lines.map((l) => (JSON.parse(l) as { description: string }).description);
+    assert.deepEqual(descriptions, [
+      ...Array.from({ length: 50 }, (_, i) => `o${i}`),
+      'd',
+      'after',
+    ]);
+    assert.equal(log.stats.events, 52);
+    // Closed: nothing more is taken, and saying so is not an error.
+    assert.equal(
+      log.append(buildEvent({ type: 'request.opened', client, description: 'late' })),
+      false,
+    );
+  });
+
+  it('an event clock stamps events of one millisecond with one time and distinct, sorted ids', () => {
+    const clock = new EventClock();
+    const ms = Date.parse('2026-11-22T10:00:00.123Z');
+    const a = clock.stamp(ms);
+    const b = clock.stamp(ms);
+    const c = clock.stamp(ms + 1);
+    assert.equal(a.time, '2026-11-22T10:00:00.123Z');
+    assert.equal(b.time, a.time);
+    assert.notEqual(a.id, b.id);
+    assert.equal(a.id.slice(0, 15), b.id.slice(0, 15));
+    assert.ok(b.id < c.id && a.id < c.id);
+    assert.equal(c.time, '2026-11-22T10:00:00.124Z');
+    assert.match(c.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(parseInt(c.id.slice(0, 8) + c.id.slice(9, 13), 16), ms + 1);
   });
 
   it('turns unavailable on a write error, rejects every later record, and says so once', async () => {

@@ -109,7 +109,7 @@ export function summariseAnswers(answers: readonly Answer[] | undefined, limit =
   for (const a of answers ?? []) {
     if (a.type === 'OPT') continue;
     if (out.length === limit) {
-      out.push(`… ${(answers?.length ?? 0) - limit} more`);
+      out.push(`and ${(answers?.length ?? 0) - limit} more`);
       break;
     }
     out.push(`${a.type} ${describeData(a)}`);

@@ -3,13 +3,15 @@
  * the run summary, tests). `emit` resolves when the event is durable; listeners are called
  * synchronously and can never block or break the data path.
  */
-import { AuditUnavailableError, type AuditLog } from './audit-log.js';
+import type { AuditLog } from './audit-log.js';
 import { buildEvent, type AuditEvent, type EventInput } from './event.js';
+import { EventClock } from './uuidv7.js';
 
 export type EventListener = (event: AuditEvent) => void;
 
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  private readonly clock = new EventClock();
 
   constructor(private readonly log: AuditLog | null = null) {}
 
@@ -25,14 +27,7 @@ export class EventBus {
 
   /** Builds, publishes and durably records an event. Rejects with AuditUnavailableError. */
   async emit(input: EventInput): Promise<AuditEvent> {
-    const event = buildEvent(input);
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's bug must not affect traffic or the audit trail.
-      }
-    }
+    const event = this.publish(input);
     if (this.log) await this.log.record(event);
     return event;
   }
@@ -45,12 +40,27 @@ export class EventBus {
     return this.log !== null || this.listeners.size > 0;
   }
 
-  /** For events whose durability nobody waits on (closed, opened): failures are still counted. */
+  /**
+   * For events whose durability nobody waits on (opened, allowed, closed): written with the
+   * next batch, without a promise per event. If the log has failed, the event is lost with the
+   * rest, and `healthy` already tells the data path to stop letting traffic through.
+   */
   emitLater(input: EventInput): void {
     // Nobody would see it: building it (id, clock, strings) is pure cost on the data path.
     if (!this.active) return;
-    this.emit(input).catch((err: unknown) => {
-      if (!(err instanceof AuditUnavailableError)) throw err;
-    });
+    const event = this.publish(input);
+    this.log?.append(event);
+  }
+
+  private publish(input: EventInput): AuditEvent {
+    const event = buildEvent(input, this.clock.stamp());
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not affect traffic or the audit trail.
+      }
+    }
+    return event;
   }
 }

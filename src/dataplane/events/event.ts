@@ -5,7 +5,7 @@
  */
 import type { Decision, RuleRef } from '../../policy/decision.js';
 import type { Mode, Transport, Verdict } from '../../policy/model.js';
-import { uuidv7 } from './uuidv7.js';
+import { stampAt, type EventStamp } from './uuidv7.js';
 
 export const EVENT_TYPES = [
   'request.opened',
@@ -122,7 +122,7 @@ function severityFor(input: EventInput): Severity {
 /** Builds an event with every canonical field present (null when not applicable). */
 export function buildEvent(
   input: EventInput,
-  now: Date = new Date(),
+  stamp: EventStamp = stampAt(Date.now()),
 ): AuditEvent & Record<string, unknown> {
   const d = input.decision;
   const destination =
@@ -137,8 +137,8 @@ export function buildEvent(
           }
         : null;
   return {
-    id: uuidv7(now.getTime()),
-    time: now.toISOString(),
+    id: stamp.id,
+    time: stamp.time,
     type: input.type,
     severity: severityFor(input),
     workspace: input.client.workspace,
@@ -158,6 +158,7 @@ export function buildEvent(
     bytesOut: input.bytesOut ?? null,
     durationMs: input.durationMs ?? null,
     description: input.description,
-    ...input.extra,
+    // Most events have no extra fields: skip the spread (a builtin call) for them.
+    ...(input.extra ? input.extra : undefined),
   };
 }

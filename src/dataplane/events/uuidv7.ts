@@ -6,8 +6,47 @@ import { randomUUID } from 'node:crypto';
  * randomBytes(16) per event was a CSPRNG call (and a getpid system call) on every request.
  */
 export function uuidv7(ms: number = Date.now()): string {
-  // v4 layout: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx (V already carries the RFC 9562 variant).
-  const random = randomUUID();
+  return uuidv7Prefix(ms) + uuidv7Rest();
+}
+
+/** The first 15 characters: the 48-bit millisecond time and the version digit. */
+function uuidv7Prefix(ms: number): string {
   const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+}
+
+/** The random rest, from a v4 layout xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx (V carries the variant). */
+function uuidv7Rest(): string {
+  const random = randomUUID();
+  return `${random.slice(15, 18)}-${random.slice(19)}`;
+}
+
+/** When an event happened: its id and its ISO 8601 time. */
+export interface EventStamp {
+  id: string;
+  time: string;
+}
+
+export function stampAt(ms: number): EventStamp {
+  return { id: uuidv7(ms), time: new Date(ms).toISOString() };
+}
+
+/**
+ * Stamps for a stream of events. A busy proxy stamps several events in the same millisecond,
+ * so the parts that depend only on the millisecond (the id's time digits, the ISO string) are
+ * computed once per millisecond.
+ */
+export class EventClock {
+  private ms = -1;
+  private prefix = '';
+  private iso = '';
+
+  stamp(ms: number = Date.now()): EventStamp {
+    if (ms !== this.ms) {
+      this.ms = ms;
+      this.prefix = uuidv7Prefix(ms);
+      this.iso = new Date(ms).toISOString();
+    }
+    return { id: this.prefix + uuidv7Rest(), time: this.iso };
+  }
 }

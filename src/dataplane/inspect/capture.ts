@@ -184,7 +184,6 @@ export class ExchangeRecorder {
           ),
         }
       : null;
-    const outcome = failure ?? String(this.status ?? '-');
     const http: InspectedHttp = {
       method: this.start.method,
       url,
@@ -211,7 +210,9 @@ export class ExchangeRecorder {
       bytesOut: this.request.total,
       bytesIn: this.response.total,
       durationMs: Math.round(performance.now() - this.started),
-      description: `${this.start.method} ${url} → ${outcome}`,
+      description: failure
+        ? `${this.start.method} ${url} failed: ${failure}.`
+        : `${this.start.method} ${url} answered ${this.status ?? 'without a status'}.`,
     };
   }
 }

@@ -132,7 +132,7 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
       durationMs: Math.round(performance.now() - facts.started),
       description: failure
         ? `${explain(decision)} The upstream failed: ${failure}.`
-        : `${req.method} http://${decision.destination.host}:${target.port}${target.path} → ${status}`,
+        : `${req.method} http://${decision.destination.host}:${target.port}${target.path} answered ${status}.`,
     });
   }
 }

@@ -26,7 +26,7 @@ const bracket = (address: string) => (address.includes(':') ? `[${address}]` : a
 function words(step: BridgeIngress): string {
   const peer = `${bracket(step.peer.address)}:${step.peer.port}`;
   const what = step.transport === 'tcp' ? 'connection' : 'UDP flow';
-  const to = `published port ${step.hostPort} → sandbox port ${step.port}/${step.transport}`;
+  const to = `sandbox port ${step.port}/${step.transport} (published as port ${step.hostPort})`;
   if (step.phase === 'accepted')
     return `Inbound ${what} from ${peer} to ${to} delivered to ${step.inner ?? 'the sandbox'}.`;
   if (step.phase === 'refused') {
