@@ -3,7 +3,6 @@
  * the first bytes from the client are peeked: a TLS ClientHello whose server name the policy
  * would not allow is refused with a TLS alert (domain fronting), without terminating TLS.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ByteReader } from '../net/byte-reader.js';
 import { DialError } from '../net/dial.js';
@@ -12,6 +11,9 @@ import { failureResponse } from './deny-response.js';
 import type { GateTarget } from './gate.js';
 import { openAdmittedTunnel, tunnelWithSniCheck } from './guarded-tunnel.js';
 import { authText, refusalText, writeRaw } from './respond.js';
+
+/** The same bytes for every tunnel: encoded once, not per write. */
+const CONNECTED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
 
 /** `host:port` or `[v6]:port`; the port is required. */
 export function parseAuthority(
@@ -25,26 +27,29 @@ export function parseAuthority(
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** What a CONNECT head says: from node:http's parser, or from the fast path (connect-head.ts). */
+export interface ConnectRequest {
+  target: string | undefined;
+  proxyAuthorization: string | undefined;
+}
+
 export async function handleConnect(
   ctx: ProxyContext,
-  req: IncomingMessage,
+  req: ConnectRequest,
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
   const started = performance.now();
   socket.on('error', () => socket.destroy());
-  const authority = parseAuthority(req.url);
+  const authority = parseAuthority(req.target);
   if (!authority) {
     writeRaw(
       socket,
-      failureResponse(400, 'bad_request', `CONNECT needs host:port, got "${req.url ?? ''}"`),
+      failureResponse(400, 'bad_request', `CONNECT needs host:port, got "${req.target ?? ''}"`),
     );
     return;
   }
-  const id = ctx.policies.identify(
-    req.headers['proxy-authorization'],
-    socket.remoteAddress ?? null,
-  );
+  const id = ctx.policies.identify(req.proxyAuthorization, socket.remoteAddress ?? null);
   if (!id.ok) {
     writeRaw(socket, authText(id));
     return;
@@ -74,6 +79,6 @@ export async function handleConnect(
     upstream.destroy();
     return;
   }
-  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  socket.write(CONNECTED);
   await tunnelWithSniCheck(ctx, admitted, upstream, new ByteReader(socket, head));
 }

@@ -1,6 +1,8 @@
 /**
  * One port for HTTP proxying and SOCKS5: the first byte a client sends tells them apart (SOCKS5
- * greetings start with 0x05; no HTTP method does). node:http attaches its parser in its own
+ * greetings start with 0x05; no HTTP method does). A CONNECT head that arrived whole in that
+ * first read and is plainly well-formed goes straight to the tunnel handler (connect-head.ts);
+ * node:http's parser and request objects would cost a tunnel more than its admission does. node:http attaches its parser in its own
  * `connection` listener, so that listener is taken off the server and called here only once
  * the first byte has shown an HTTP client. The byte is put back (unshift) before node:http
  * sees the socket; from then on node:http reads the socket natively, so the cost is one read
@@ -9,7 +11,11 @@
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { parseConnectHead } from '../protocols/connect-head.js';
 import { SOCKS_VERSION } from '../protocols/socks5-messages.js';
+import type { ConnectRequest } from './connect-tunnel.js';
+
+const ASCII_C = 0x43;
 
 export type SocketHandler = (socket: Socket) => void;
 
@@ -26,6 +32,10 @@ export function takeHttpConnectionListener(server: Server): SocketHandler {
 export interface SniffRoutes {
   http: SocketHandler;
   socks5: (socket: Socket, head: Buffer) => void;
+  /** A CONNECT head that arrived whole and plainly well-formed (connect-head.ts); `rest` follows it. */
+  connect: (socket: Socket, request: ConnectRequest, rest: Buffer) => void;
+  /** node:http's head limit: a longer head is left to node:http, which answers 431. */
+  maxHeadBytes: number;
 }
 
 /** Waits for the first bytes (up to `timeoutMs`) and hands the socket to HTTP or SOCKS5. */
@@ -42,6 +52,14 @@ export function routeByFirstByte(socket: Socket, timeoutMs: number, routes: Snif
     if (chunk[0] === SOCKS_VERSION) {
       routes.socks5(socket, chunk);
       return;
+    }
+    if (chunk[0] === ASCII_C) {
+      const head = parseConnectHead(chunk, routes.maxHeadBytes);
+      if (head.kind === 'connect') {
+        const request = { target: head.target, proxyAuthorization: head.proxyAuthorization };
+        routes.connect(socket, request, chunk.subarray(head.headLength));
+        return;
+      }
     }
     socket.unshift(chunk);
     routes.http(socket);

@@ -12,7 +12,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ParentProxy } from '../net/parent-proxy.js';
 import type { Resolver } from '../net/resolver.js';
 import type { PolicyProvider } from './client-identity.js';
-import { handleConnect } from './connect-tunnel.js';
+import { handleConnect, type ConnectRequest } from './connect-tunnel.js';
 import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits } from './context.js';
 import type { DeciderClient } from './decider-client.js';
 import { failureResponse, rawResponse } from './deny-response.js';
@@ -100,9 +100,8 @@ export class EgressProxy {
       );
     });
     this.server.on('connect', (req, socket: Socket, head: Buffer) => {
-      handleConnect(this.ctx, req, socket, head).catch((err: unknown) =>
-        this.internalError(err, () => socket.destroy()),
-      );
+      const request = { target: req.url, proxyAuthorization: req.headers['proxy-authorization'] };
+      this.connect(socket, request, head);
     });
     this.server.on('upgrade', (req, socket: Socket, head: Buffer) => {
       handleUpgrade(this.ctx, req, socket, head).catch((err: unknown) =>
@@ -223,11 +222,19 @@ export class EgressProxy {
     socket.on('close', () => this.sockets.delete(socket));
     routeByFirstByte(socket, this.ctx.limits.headersTimeoutMs, {
       http: toHttp,
+      connect: (s, request, head) => this.connect(s, request, head),
+      maxHeadBytes: this.ctx.limits.maxHeaderBytes,
       socks5: (s, head) =>
         handleSocks5(this.ctx, s, head).catch((err: unknown) =>
           this.internalError(err, () => s.destroy()),
         ),
     });
+  }
+
+  private connect(socket: Socket, request: ConnectRequest, head: Buffer): void {
+    handleConnect(this.ctx, request, socket, head).catch((err: unknown) =>
+      this.internalError(err, () => socket.destroy()),
+    );
   }
 
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
