@@ -15,6 +15,7 @@ import { Child, commandExists, freePort, hardFileLimit, waitForPort } from './ch
 import type { BulkReport, IdleReport, LoadConfig, TunnelsReport } from './load.js';
 import {
   egressSubject,
+  ceilingSubject,
   floorSubject,
   preparePeerFiles,
   squidSubject,
@@ -294,6 +295,11 @@ export async function runProxyBench(options: ProxyBenchOptions = {}): Promise<bo
       {
         column: 'node floor',
         subject: floorSubject(paths),
+        steps: ['forward', 'tunnels', 'bulk'],
+      },
+      {
+        column: 'C ceiling',
+        subject: ceilingSubject(paths),
         steps: ['forward', 'tunnels', 'bulk'],
       },
       {

@@ -4,6 +4,7 @@
  * its path and the ports filled in). A peer whose binary is missing is skipped with a note.
  */
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Child, commandExists, freePort, waitForPort } from './children.js';
 
@@ -121,6 +122,27 @@ export function floorSubject(paths: BenchPaths): Subject {
         'allowed.test=127.0.0.1',
       ]);
       return started(child, port);
+    },
+  };
+}
+
+/**
+ * The ceiling (peers/ceiling-proxy.c, compiled here with the machine's C compiler): one thread,
+ * epoll, no policy, no DNS, no logs. Not a proxy anyone should run; it shows what any proxy
+ * can reach on this machine under this load, since the load tool and the origin share it.
+ */
+export function ceilingSubject(paths: BenchPaths): Subject {
+  const compiler = ['cc', 'gcc', 'clang'].find(commandExists);
+  return {
+    name: 'C ceiling',
+    missing: compiler ? null : 'no C compiler (apt-get install -y gcc)',
+    async start() {
+      const binary = join(paths.work, 'ceiling-proxy');
+      const source = join(paths.repoRoot, 'bench', 'proxy', 'peers', 'ceiling-proxy.c');
+      const build = spawnSync(compiler!, ['-O2', '-o', binary, source], { encoding: 'utf8' });
+      if (build.status !== 0) throw new Error(`ceiling-proxy did not compile: ${build.stderr}`);
+      const port = await freePort();
+      return started(new Child('C ceiling', [binary, String(port)]), port);
     },
   };
 }

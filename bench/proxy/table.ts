@@ -23,6 +23,7 @@ export const COLUMNS = [
   'egress + audit log',
   'egress, 2 workers',
   'node floor',
+  'C ceiling',
   'squid',
   'tinyproxy',
   'direct',
@@ -128,6 +129,8 @@ export function renderTable(results: Results): TableOutput {
     'egress/direct',
     '2 workers/squid',
     'floor/squid',
+    'ceiling/squid',
+    'ceiling/direct',
     'target',
     'met',
   ];
@@ -146,6 +149,8 @@ export function renderTable(results: Results): TableOutput {
       showRatio(ratio(results, metric, 'direct')),
       showRatio(ratio(results, metric, 'squid', 'egress, 2 workers')),
       showRatio(ratio(results, metric, 'squid', 'node floor')),
+      showRatio(ratio(results, metric, 'squid', 'C ceiling')),
+      showRatio(ratio(results, metric, 'direct', 'C ceiling')),
       metric.target?.text ?? '',
       metric.target ? (met === undefined ? '–' : met ? 'yes' : '**no**') : '',
     ];
