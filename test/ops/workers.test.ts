@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
+import { workerExecArgv } from '../../src/cli/commands/proxy-worker-pool.js';
 import { listenPort, proxyGet, startEgress, waitFor } from './ops-helpers.js';
 
 let origin: Origin;
@@ -73,6 +74,12 @@ test('--workers 2: one listening line, shared port, summed metrics, SIGHUP reloa
     assert.match(child.stderr(), /policy "workers", restrict; 2 workers\)/);
     const workers = childrenOf(supervisor);
     assert.equal(workers.length, 2, `two workers: ${workers.join(', ')}`);
+    for (const pid of workers)
+      assert.match(
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8'),
+        /--max-semi-space-size=32/,
+        'workers get the larger young generation',
+      );
 
     const port = listenPort(child.stderr());
     const admin = listenPort(child.stderr(), 'egress admin listening on');
@@ -159,4 +166,14 @@ test('--workers: a bad policy or a bad count exits 2 before any worker starts', 
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--workers must be "auto" or a number from 1 to 64/);
   }
+});
+
+test('worker node flags: a 32 MiB semi-space unless the operator chose one', () => {
+  assert.deepEqual(workerExecArgv([]), ['--max-semi-space-size=32']);
+  assert.deepEqual(workerExecArgv(['--enable-source-maps']), [
+    '--enable-source-maps',
+    '--max-semi-space-size=32',
+  ]);
+  assert.deepEqual(workerExecArgv(['--max-semi-space-size=8']), ['--max-semi-space-size=8']);
+  assert.deepEqual(workerExecArgv([], '--max_semi_space_size=64 --trace-gc'), []);
 });

@@ -62,6 +62,7 @@ export class WorkerPool {
   async start(): Promise<string[]> {
     // Frozen by the first fork: the kernel balances connections between the workers.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
     const started = Array.from({ length: this.size }, () => this.fork(true));
     const lines = await Promise.all(started);
     return lines[0] ?? [];
@@ -174,4 +175,18 @@ export class WorkerPool {
       void this.fork(false);
     }, RESTART_DELAY_MS);
   }
+}
+
+/**
+ * A worker's node flags: the supervisor's, plus a 32 MiB young-generation semi-space unless the
+ * operator chose one. A proxy makes short-lived objects at a high rate (sockets, buffers,
+ * decisions, events); with V8's default 16 MiB more of them survive into the old generation and
+ * scavenges come twice as often. Measured in interleaved A/B runs (bench/proxy/ab.ts): about 9%
+ * less CPU per CONNECT tunnel; forward requests within the noise.
+ */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const chosen = [...execArgv, ...nodeOptions.split(/\s+/)].some((flag) =>
+    /^--max[-_]semi[-_]space[-_]size\b/.test(flag),
+  );
+  return chosen ? [...execArgv] : [...execArgv, '--max-semi-space-size=32'];
 }
