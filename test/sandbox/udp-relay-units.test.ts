@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { compilePolicy, decideIngress, emptyPolicy, type Policy } from '../../src/policy/index.js';
 import { nftRuleset } from '../../src/dataplane/sandbox/netns-rules.js';
+import { AnsweredNames } from '../../src/dataplane/dns/answered-names.js';
 import { mergePorts, planUdpRelays } from '../../src/dataplane/sandbox/udp-relay-plan.js';
 import { parseOrigins } from '../../src/dataplane/sandbox/udp-origins.js';
 import { decideUdpFlow } from '../../src/dataplane/sandbox/udp-flow-decision.js';
@@ -23,7 +24,7 @@ function policyOf(rules: Policy['rules'], extra: Partial<Policy> = {}): Policy {
 const udp = 'udp' as const;
 
 describe('UDP relay units', () => {
-  it('plans one nft match per selector and family; names are resolved; patterns are said', async () => {
+  it('plans one nft match per selector and family; names match any address and are resolved', async () => {
     const policy = policyOf([
       {
         kind: 'allow',
@@ -40,17 +41,19 @@ describe('UDP relay units', () => {
     const plan = await planUdpRelays(policy, (name) =>
       Promise.resolve(name === 'turn.example' ? ['203.0.113.5', '2001:db8::5'] : []),
     );
-    const any = { addresses: null, ports: [{ from: 5000, to: 5000 }] };
+    const any = (ports: { from: number; to: number }[] | null) => [
+      { family: 4, addresses: null, ports },
+      { family: 6, addresses: null, ports },
+    ];
     assert.deepEqual(plan.matches, [
-      { family: 4, ...any },
-      { family: 6, ...any },
+      ...any([{ from: 5000, to: 5000 }]),
       { family: 4, addresses: ['10.0.0.0/8'], ports: null },
-      { family: 4, addresses: ['203.0.113.5'], ports: [{ from: 3478, to: 3478 }] },
-      { family: 6, addresses: ['2001:db8::5'], ports: [{ from: 3478, to: 3478 }] },
+      ...any([{ from: 3478, to: 3478 }]),
+      ...any(null),
     ]);
     assert.deepEqual(plan.names.get('203.0.113.5'), ['turn.example']);
-    assert.equal(plan.warnings.length, 1);
-    assert.match(plan.warnings[0]!, /not relayed.*name pattern/);
+    assert.deepEqual(plan.names.get('2001:db8::5'), ['turn.example']);
+    assert.equal(plan.names.size, 2);
     assert.deepEqual(
       mergePorts([
         { from: 7, to: 9 },
@@ -196,5 +199,42 @@ describe('UDP relay units', () => {
     assert.equal(udpListenerAddress(9001, read), '127.0.0.1');
     assert.equal(udpListenerAddress(9002, read), '::1');
     assert.equal(udpListenerAddress(9003, read), null);
+  });
+});
+
+describe('names the sandbox DNS answered', () => {
+  const a = (data: string, ttl = 30) => ({ type: 'A' as const, name: 'x', ttl, data });
+  const aaaa = (data: string, ttl = 30) => ({ type: 'AAAA' as const, name: 'x', ttl, data });
+
+  it('maps each answered address to the name asked, canonical, for at least ten minutes', () => {
+    let now = 1_000_000;
+    const names = new AnsweredNames(() => now);
+    names.record('time.pool.test', [
+      a('203.0.113.7'),
+      aaaa('2001:DB8:0:0::7'),
+      { type: 'CNAME', name: 'x', ttl: 30, data: 'other.test' },
+    ]);
+    names.record('ntp.other.test', [a('203.0.113.7', 7200)]);
+    assert.deepEqual(names.namesFor('203.0.113.7'), ['time.pool.test', 'ntp.other.test']);
+    assert.deepEqual(names.namesFor('2001:db8::7'), ['time.pool.test']);
+    assert.deepEqual(names.namesFor('[2001:db8::7]'), ['time.pool.test']);
+    assert.deepEqual(names.namesFor('203.0.113.8'), []);
+    assert.deepEqual(names.namesFor('not an address'), []);
+    now += 601_000; // past the 600 s floor: the 30 s answer is gone, the 2 h one stays
+    assert.deepEqual(names.namesFor('203.0.113.7'), ['ntp.other.test']);
+    assert.deepEqual(names.namesFor('2001:db8::7'), []);
+    now += 7_200_000;
+    assert.deepEqual(names.namesFor('203.0.113.7'), []);
+    assert.equal(names.size, 0);
+  });
+
+  it('keeps at most 4096 addresses, dropping the longest-unrefreshed first', () => {
+    const names = new AnsweredNames(() => 0);
+    names.record('first.test', [a('198.51.100.1')]);
+    for (let i = 0; i < 4096; i++)
+      names.record(`n${i}.test`, [a(`10.${(i >> 8) & 255}.${i & 255}.1`)]);
+    assert.equal(names.size, 4096);
+    assert.deepEqual(names.namesFor('198.51.100.1'), []);
+    assert.deepEqual(names.namesFor('10.0.0.1'), ['n0.test']);
   });
 });

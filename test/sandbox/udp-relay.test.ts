@@ -6,6 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { createSocket, type Socket } from 'node:dgram';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -218,15 +219,121 @@ describe('egress run: UDP relay for UDP allow rules', () => {
     assert.equal(r.stdout.trim(), 'no answer');
     assert.deepEqual(received, []);
   });
-
-  it('says which UDP rules it cannot relay (name patterns)', async () => {
-    const policy = writePolicy(
-      dir,
-      policyWith('  - allow:\n      - { host: "*.example.com", ports: 5000, transport: udp }\n'),
-      'udp-pattern.yaml',
-    );
-    const r = await egressRun(['--policy', policy, '--', 'true']);
-    assert.equal(r.code, 0);
-    assert.match(r.stderr, /the UDP rule at .*udp-pattern\.yaml:\d+ is not relayed/);
-  });
 });
+
+/**
+ * UDP rules with host names (patterns and exact names): the relay decides a flow by the name the
+ * program looked up through the sandbox's DNS. The server needs an address outside the denied
+ * classes, so a TEST-NET-2 address is added to the host's loopback interface for the test
+ * (root only; nothing leaves the machine).
+ */
+describe(
+  'egress run: UDP rules by host name',
+  { skip: process.getuid?.() !== 0 && 'needs root to add an address' },
+  () => {
+    const address = '198.51.100.53';
+    let dir: string;
+    const received: string[] = [];
+    let echo: Socket;
+    let port: number;
+
+    before(async () => {
+      spawnSync('ip', ['addr', 'add', `${address}/32`, 'dev', 'lo']);
+      dir = sharedTempDir();
+      echo = await echoServer(address, received);
+      port = echo.address().port;
+    });
+    after(() => {
+      echo?.close();
+      spawnSync('ip', ['addr', 'del', `${address}/32`, 'dev', 'lo']);
+    });
+
+    const lookThenSend = (name: string) => `import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+try:
+    ip = socket.getaddrinfo('${name}', None, socket.AF_INET, socket.SOCK_DGRAM)[0][4][0]
+except OSError as e:
+    print('lookup failed'); raise SystemExit(0)
+try:
+    s.sendto(b'hello', (ip, PORT)); m, a = s.recvfrom(100); print(m.decode(), a[0])
+except OSError:
+    print('no answer')
+`;
+
+    it('a pattern rule relays a flow to the address the sandbox DNS gave for a matching name', async () => {
+      received.length = 0;
+      const policy = writePolicy(
+        dir,
+        policyWith(
+          `  - allow:\n      - { host: "*.udp.test", ports: [${port}], transport: udp }\n`,
+        ),
+        'udp-pattern.yaml',
+      );
+      const audit = join(dir, 'udp-pattern.ndjson');
+      const run = (script: string) =>
+        egressRun([
+          '--policy',
+          policy,
+          '--resolve',
+          `echo.udp.test=${address}`,
+          '--resolve',
+          `other.test=${address}`,
+          '--audit-log',
+          audit,
+          '--',
+          'python3',
+          '-c',
+          script.replace('PORT', String(port)),
+        ]);
+      const byName = await run(lookThenSend('echo.udp.test'));
+      assert.equal(byName.code, 0, byName.stderr);
+      assert.equal(byName.stdout.trim(), `echo:hello ${address}`);
+      assert.deepEqual(received, ['hello']);
+      const allowed = readEvents(audit).filter(
+        (e) => e.type === 'request.allowed' && e.destination?.transport === 'udp',
+      );
+      assert.equal(allowed.length, 1);
+      assert.equal(allowed[0]!.destination?.host, 'echo.udp.test');
+      assert.equal(allowed[0]!.destination?.ip, address);
+      assert.equal(allowed[0]!.rule?.index, 0);
+
+      // The same address without asking the DNS for an allowed name: judged by the address alone.
+      received.length = 0;
+      const direct = await run(client([['straight', address, port]]));
+      assert.equal(direct.stdout.trim(), 'no answer');
+      // A name the pattern does not match is refused by the DNS, so it never names the address.
+      const other = await run(lookThenSend('other.test'));
+      assert.equal(other.stdout.trim(), 'lookup failed');
+      assert.deepEqual(received, []);
+      const dropped = readEvents(audit).filter((e) => e.type === 'udp.dropped');
+      assert.ok(
+        dropped.some((e) => e.destination?.ip === address && e.reason === 'default_deny'),
+        JSON.stringify(dropped.map((e) => [e.destination, e.reason])),
+      );
+    });
+
+    it('an exact-name rule relays to the address of the name, on its port', async () => {
+      received.length = 0;
+      const policy = writePolicy(
+        dir,
+        policyWith(
+          `  - allow:\n      - { host: ntp.udp.test, ports: [${port}], transport: udp }\n`,
+        ),
+        'udp-exact.yaml',
+      );
+      const r = await egressRun([
+        '--policy',
+        policy,
+        '--resolve',
+        `ntp.udp.test=${address}`,
+        '--',
+        'python3',
+        '-c',
+        lookThenSend('ntp.udp.test').replace('PORT', String(port)),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), `echo:hello ${address}`);
+      assert.deepEqual(received, ['hello']);
+    });
+  },
+);

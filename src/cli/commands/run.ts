@@ -28,6 +28,7 @@ import {
 } from '../../dataplane/sandbox/publish.js';
 import { planUdpRelays } from '../../dataplane/sandbox/udp-relay-plan.js';
 import { UdpRelay } from '../../dataplane/sandbox/udp-relay.js';
+import { AnsweredNames } from '../../dataplane/dns/answered-names.js';
 import { OriginLookup } from '../../dataplane/sandbox/origin-lookup.js';
 import { IngressEvents } from '../../dataplane/sandbox/ingress-events.js';
 import {
@@ -211,7 +212,6 @@ export async function runRun(
     cleanups.unshift(() => audit?.close());
     const resolver = new SystemResolver({ pins });
     const relayPlan = await planUdpRelays(loaded.policy, (name) => resolver.resolve(name));
-    for (const warning of relayPlan.warnings) io.err(`egress: ${warning}\n`);
     // The bridge sets up the namespaces while the proxy and the entrances are built.
     session.configure({
       command,
@@ -248,8 +248,13 @@ export async function runRun(
     cleanups.unshift(() => proxy?.close());
     const origins = new OriginLookup((request) => session.askOrigins(request));
     cleanups.unshift(() => origins.close());
+    // A UDP flow to an address the sandbox's DNS gave for an allowed name is decided by that
+    // name (rules with host patterns); the names of exact-name rules resolved at start count too.
+    const answered = new AnsweredNames();
     const udpRelay = new UdpRelay({
-      names: relayPlan.names,
+      namesFor: (address) => [
+        ...new Set([...(relayPlan.names.get(address) ?? []), ...answered.namesFor(address)]),
+      ],
       compiled: () => policies.compiled,
       bus,
       client,
@@ -264,6 +269,7 @@ export async function runRun(
       bus,
       log,
       udpRelay,
+      onDnsAnswered: (name, answers) => answered.record(name, answers),
     });
     cleanups.unshift(() => entrances.close());
     const collector = new DenialCollector(bus);

@@ -44,6 +44,11 @@ export interface DnsAnswererOptions {
   pinTtl?: number;
   bus: EventBus;
   log: Logger;
+  /**
+   * Told every answer given to a name the policy let through (pinned, cached or forwarded),
+   * with the name as asked: the sandbox's UDP relay decides flows by these names.
+   */
+  onAnswered?: (name: string, answers: readonly Answer[]) => void;
 }
 
 export interface DnsStats {
@@ -134,6 +139,9 @@ export class DnsAnswerer {
           reason: 'audit_unavailable',
         };
       else outcome = await this.resolve(query, question, name);
+      const answers = outcome.parts.answers;
+      if (decision.allowed && answers?.length && outcome.parts.rcode === RCODE.NOERROR)
+        this.options.onAnswered?.(name, answers);
     }
     const response = this.encode(query, outcome.parts, transport);
     await this.record(query, question, name, decision, outcome, client, transport, started);

@@ -11,7 +11,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { closeServer, listenServer } from '../net/listen.js';
 import type { PolicyProvider } from '../proxy/client-identity.js';
 import type { DnsCache } from './dns-cache.js';
-import { DnsAnswerer, type DnsStats } from './dns-answerer.js';
+import { DnsAnswerer, type DnsAnswererOptions, type DnsStats } from './dns-answerer.js';
 import type { DnsForwarder } from './dns-forwarder.js';
 import { frame, readFrames } from './tcp-framing.js';
 
@@ -35,6 +35,8 @@ export interface PolicyDnsServerOptions {
    * inside the sandbox's network namespace and hands them over).
    */
   sockets?: { udp: UdpSocket; tcp: Server };
+  /** See DnsAnswererOptions.onAnswered. */
+  onAnswered?: DnsAnswererOptions['onAnswered'];
 }
 
 export interface DnsAddress {
@@ -63,6 +65,7 @@ export class PolicyDnsServer {
       bus: options.bus,
       log: options.log,
       ...(options.pins ? { pins: options.pins } : {}),
+      ...(options.onAnswered ? { onAnswered: options.onAnswered } : {}),
     });
   }
 

@@ -5,6 +5,7 @@
  * policy-aware DNS server. One process, one gate, one event bus: the sandbox adds no relay.
  */
 import type { Socket as UdpSocket } from 'node:dgram';
+import type { Answer } from 'dns-packet';
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/event-bus.js';
@@ -30,6 +31,8 @@ export interface SandboxEntrancesOptions {
   log: Logger;
   /** The relay for UDP the policy allows (its sockets are handed over like the listeners). */
   udpRelay?: UdpRelay;
+  /** Told the answers the sandbox's DNS gives (the UDP relay decides flows by those names). */
+  onDnsAnswered?: (name: string, answers: readonly Answer[]) => void;
 }
 
 export class SandboxEntrances {
@@ -78,6 +81,7 @@ export class SandboxEntrances {
       bus: this.options.bus,
       log: this.options.log,
       sockets: { udp: this.dnsUdp, tcp: this.dnsTcp },
+      ...(this.options.onDnsAnswered ? { onAnswered: this.options.onDnsAnswered } : {}),
     });
     await this.dns.start();
   }

@@ -177,7 +177,7 @@ export class SandboxSession {
           destination: { host: d.ip, ip: d.ip, port: d.port, transport: 'udp' },
           severity: 'warning',
           ...(allowed ? { reason: 'udp_not_relayed' } : {}),
-          description: `UDP to ${d.ip}:${d.port} was dropped (${d.packets} packet${d.packets === 1 ? '' : 's'}): the sandbox lets out only DNS and the UDP that allow rules name by address or port${allowed ? ' (this destination is allowed by a rule the relay cannot match, such as a name pattern)' : ''}.`,
+          description: `UDP to ${d.ip}:${d.port} was dropped (${d.packets} packet${d.packets === 1 ? '' : 's'}): the sandbox lets out only DNS and the UDP that allow rules name${allowed ? ' (a rule allows this address, but the relay was not set up for it when the sandbox started)' : ''}.`,
           extra: { packets: d.packets },
         })
         .catch(() => undefined);

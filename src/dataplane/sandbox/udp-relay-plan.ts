@@ -1,16 +1,18 @@
 /**
- * Which UDP the sandbox sends to its UDP relay (Fly-style UDP allow rules): every allow
- * selector with `transport: udp` (or `any`) becomes an nftables match on addresses and ports.
- * The match is only a pre-filter: the relay decides every new flow again with the whole
+ * Which UDP the sandbox sends to its UDP relay (UDP allow rules, Fly-style or named): every
+ * allow selector with `transport: udp` (or `any`) becomes an nftables match on addresses and
+ * ports. The match is only a pre-filter: the relay decides every new flow again with the whole
  * policy (deny rules, address classes), as the proxy would. Everything the matches leave out
  * is dropped and recorded by nftables, as before.
  *
  * - a port-only selector (Fly's rules have no hosts) matches any address on those ports;
  * - an IP or CIDR matches that range;
- * - an exact host name matches the addresses it resolves to at start (`--resolve` pins
- *   apply); the relay then decides flows to those addresses by that name;
- * - host patterns with wildcards (and ecosystems) cannot be matched: the relay sees addresses
- *   only. Said once at start; their datagrams are dropped and recorded.
+ * - a host name, exact or a pattern with wildcards (or an ecosystem), matches any address on
+ *   its ports; the relay then decides each flow by the names the sandbox's DNS answered with
+ *   its address (answered-names.ts) and, for exact names, the addresses they resolved to at
+ *   start (`--resolve` pins apply). Names that resolve to other addresses at every lookup
+ *   (pool.ntp.org) work, because the flow is judged by the answer the program itself got. An
+ *   address the program did not get from that DNS has no name, so a name rule never allows it.
  */
 import { parseIp } from '../../policy/index.js';
 import type { Policy, PortRange, Selector } from '../../policy/model.js';
@@ -20,11 +22,6 @@ export interface UdpRelayPlan {
   matches: UdpRelayMatch[];
   /** Address → the exact host names of UDP rules that resolved to it (for deciding by name). */
   names: Map<string, string[]>;
-  warnings: string[];
-}
-
-function describeSelector(s: Selector): string {
-  return s.source ? `the UDP rule at ${s.source.file}:${s.source.line}` : 'a UDP rule';
 }
 
 /** Sorted, merged port ranges; null = every port. */
@@ -45,28 +42,26 @@ function familyOf(address: string): 4 | 6 {
   return address.includes(':') ? 6 : 4;
 }
 
-/** The addresses (IPs or CIDRs, canonical) a selector names; null = any; 'pattern' = cannot. */
-async function addressesOf(
-  s: Selector,
-  resolve: (name: string) => Promise<string[]>,
-): Promise<string[] | null | 'pattern'> {
+/** The addresses (IPs or CIDRs, canonical) a selector names; null = any address. */
+function addressesOf(s: Selector): string[] | null {
   if (s.cidr !== undefined) {
     const [addr, prefix] = s.cidr.split('/');
     const ip = parseIp(addr!);
-    if (!ip.ok) return 'pattern';
+    if (!ip.ok) return []; // validated when the policy was read; never any address
     const full = ip.value.kind === 'ipv4' ? 32 : 128;
     return [prefix === undefined || Number(prefix) === full ? ip.value.text : s.cidr];
   }
-  if (s.ecosystem !== undefined) return 'pattern';
-  if (s.host === undefined) return null;
-  if (/[*]/.test(s.host) || s.includeSubdomains) return 'pattern';
-  const literal = parseIp(s.host);
-  if (literal.ok) return [literal.value.text];
-  const resolved = await resolve(s.host).catch(() => [] as string[]);
-  return resolved.flatMap((a) => {
-    const ip = parseIp(a);
-    return ip.ok ? [ip.value.text] : [];
-  });
+  if (s.host !== undefined) {
+    const literal = parseIp(s.host);
+    if (literal.ok) return [literal.value.text];
+  }
+  return null;
+}
+
+/** An exact host name (no wildcard, not with its subdomains), for resolving at start. */
+function exactName(s: Selector): string | null {
+  if (s.host === undefined || s.includeSubdomains || s.host.includes('*')) return null;
+  return parseIp(s.host).ok ? null : s.host;
 }
 
 export async function planUdpRelays(
@@ -75,7 +70,6 @@ export async function planUdpRelays(
 ): Promise<UdpRelayPlan> {
   const matches: UdpRelayMatch[] = [];
   const names = new Map<string, string[]>();
-  const warnings: string[] = [];
   for (const rule of policy.rules) {
     if (rule.kind !== 'allow') continue;
     for (const s of rule.selectors) {
@@ -83,28 +77,23 @@ export async function planUdpRelays(
       const ports = mergePorts(s.ports);
       // Port 53 alone is DNS, which always goes to the policy's DNS: nothing to relay.
       if (ports?.length === 1 && ports[0]!.from === 53 && ports[0]!.to === 53) continue;
-      const addresses = await addressesOf(s, resolve);
-      if (addresses === 'pattern') {
-        warnings.push(
-          `${describeSelector(s)} is not relayed: the sandbox relays UDP by address (IPs, ranges, exact names or ports alone), not by name pattern; its datagrams are dropped and recorded`,
-        );
-        continue;
-      }
+      const addresses = addressesOf(s);
       if (addresses === null) {
         matches.push({ family: 4, addresses: null, ports }, { family: 6, addresses: null, ports });
+        const name = exactName(s);
+        if (name === null) continue;
+        const resolved = await resolve(name).catch(() => [] as string[]);
+        for (const a of resolved) {
+          const ip = parseIp(a);
+          if (ip.ok) names.set(ip.value.text, [...(names.get(ip.value.text) ?? []), name]);
+        }
         continue;
       }
-      if (addresses.length === 0)
-        warnings.push(
-          `${describeSelector(s)} is not relayed: ${s.host ?? 'its name'} did not resolve at start`,
-        );
-      if (s.host !== undefined && !parseIp(s.host).ok)
-        for (const a of addresses) names.set(a, [...(names.get(a) ?? []), s.host]);
       for (const family of [4, 6] as const) {
         const mine = [...new Set(addresses.filter((a) => familyOf(a) === family))];
         if (mine.length) matches.push({ family, addresses: mine, ports });
       }
     }
   }
-  return { matches, names, warnings };
+  return { matches, names };
 }

@@ -46,8 +46,11 @@ interface Flow {
 }
 
 export interface UdpRelayOptions {
-  /** Address → exact host names of UDP rules that resolved to it at start. */
-  names: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The names a flow to this address is decided by: exact host names of UDP rules that resolved
+   * to it at start, and names the sandbox's DNS answered with it (answered-names.ts).
+   */
+  namesFor: (address: string) => readonly string[];
   compiled: () => CompiledPolicy;
   bus: EventBus;
   client: ClientContext;
@@ -126,7 +129,7 @@ export class UdpRelay {
   }
 
   private decide(flow: Flow, inner: UdpSocket, from: RemoteInfo, ip: string, port: number): void {
-    const names = this.options.names.get(ip) ?? [];
+    const names = this.options.namesFor(ip);
     const decision = decideUdpFlow(this.options.compiled(), names, ip, port);
     const host = decision.destination.host;
     flow.decision = decision;
