@@ -5,6 +5,7 @@ export * from './source/diagnostics.js';
 export { compilePolicy, type CompiledPolicy, type CompileOptions } from './engine/compile.js';
 export { decide, decideAddress, viaUpstreamProxy } from './engine/decide.js';
 export { decideIngress, type IngressQuery } from './engine/decide-ingress.js';
+export { decideObservedAddress } from './engine/decide-observed.js';
 export {
   nameMayBeAllowed,
   questionMayBeAllowed,

@@ -6,12 +6,17 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { compilePolicy, decideIngress, emptyPolicy, type Policy } from '../../src/policy/index.js';
+import {
+  compilePolicy,
+  decideIngress,
+  decideObservedAddress,
+  emptyPolicy,
+  type Policy,
+} from '../../src/policy/index.js';
 import { nftRuleset } from '../../src/dataplane/sandbox/netns-rules.js';
 import { AnsweredNames } from '../../src/dataplane/dns/answered-names.js';
 import { mergePorts, planUdpRelays } from '../../src/dataplane/sandbox/udp-relay-plan.js';
 import { parseOrigins } from '../../src/dataplane/sandbox/udp-origins.js';
-import { decideUdpFlow } from '../../src/dataplane/sandbox/udp-flow-decision.js';
 import { udpListenerAddress } from '../../src/dataplane/sandbox/ingress-relay.js';
 import { OriginLookup } from '../../src/dataplane/sandbox/origin-lookup.js';
 import type { BridgeOriginRequest } from '../../src/dataplane/sandbox/protocol.js';
@@ -131,10 +136,14 @@ describe('UDP relay units', () => {
     const b = lookup.find(4, 1001);
     assert.equal(asked.length, 1);
     const c = lookup.find(4, 1002); // waits for the next read
+    // An answer for the other protocol's lookup is not this one's.
+    lookup.answer({ type: 'udp-origins', id: asked[0]!.id, family: 4, proto: 'tcp', entries: [] });
+    assert.equal(asked.length, 1);
     lookup.answer({
       type: 'udp-origins',
       id: asked[0]!.id,
       family: 4,
+      proto: 'udp',
       entries: [
         { sport: 1000, ip: '203.0.113.5', port: 9 },
         { sport: 1002, ip: '203.0.113.6', port: 9 },
@@ -143,6 +152,7 @@ describe('UDP relay units', () => {
     assert.deepEqual(await a, { sport: 1000, ip: '203.0.113.5', port: 9 });
     assert.equal(await b, null);
     assert.equal(asked.length, 2);
+    assert.equal(asked[0]!.proto, 'udp');
     lookup.close();
     assert.equal(await c, null, 'still waiting at the end: fail closed');
   });
@@ -155,15 +165,27 @@ describe('UDP relay units', () => {
         { kind: 'allow', selectors: [{ ports: [{ from: 5000, to: 5000 }], transport: udp }] },
       ]),
     );
-    const byName = decideUdpFlow(compiled, ['turn.example'], '198.51.100.7', 3478);
+    const byName = decideObservedAddress(compiled, ['turn.example'], '198.51.100.7', 3478, 'udp');
     assert.equal(byName.verdict, 'allow');
     assert.equal(byName.destination.host, 'turn.example');
-    assert.equal(decideUdpFlow(compiled, [], '198.51.100.7', 5000).rule?.index, 2);
-    assert.equal(decideUdpFlow(compiled, [], '198.51.100.7', 5001).reason, 'default_deny');
-    assert.equal(decideUdpFlow(compiled, [], '203.0.113.66', 5000).reason, 'denied_by_rule');
-    assert.equal(decideUdpFlow(compiled, [], '127.0.0.1', 5000).reason, 'ip_class:loopback');
-    assert.equal(decideUdpFlow(compiled, [], '100.100.100.200', 5000).reason, 'ip_class:metadata');
-    const named = decideUdpFlow(compiled, ['turn.example'], '10.0.0.8', 3478);
+    assert.equal(decideObservedAddress(compiled, [], '198.51.100.7', 5000, 'udp').rule?.index, 2);
+    assert.equal(
+      decideObservedAddress(compiled, [], '198.51.100.7', 5001, 'udp').reason,
+      'default_deny',
+    );
+    assert.equal(
+      decideObservedAddress(compiled, [], '203.0.113.66', 5000, 'udp').reason,
+      'denied_by_rule',
+    );
+    assert.equal(
+      decideObservedAddress(compiled, [], '127.0.0.1', 5000, 'udp').reason,
+      'ip_class:loopback',
+    );
+    assert.equal(
+      decideObservedAddress(compiled, [], '100.100.100.200', 5000, 'udp').reason,
+      'ip_class:metadata',
+    );
+    const named = decideObservedAddress(compiled, ['turn.example'], '10.0.0.8', 3478, 'udp');
     assert.equal(named.reason, 'ip_class:private');
     assert.equal(named.rule?.index, 1, 'the rule that allowed the name is named');
   });

@@ -50,6 +50,13 @@ import { RuntimeFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type LoadedPolicy, type PolicyOptions } from '../load-policy.js';
 
+/**
+ * How long the catch-all TCP entrance waits for a redirected connection's first bytes before
+ * judging it by its address (server-first protocols such as SMTP or MySQL say nothing first;
+ * a TLS or HTTP client speaks at once, and a late ClientHello is still checked).
+ */
+const FIRST_BYTES_WAIT_MS = 250;
+
 export interface RunCommandOptions extends PolicyOptions {
   resolve?: string[];
   auditLog?: string;
@@ -248,8 +255,11 @@ export async function runRun(
     cleanups.unshift(() => proxy?.close());
     const origins = new OriginLookup((request) => session.askOrigins(request));
     cleanups.unshift(() => origins.close());
-    // A UDP flow to an address the sandbox's DNS gave for an allowed name is decided by that
-    // name (rules with host patterns); the names of exact-name rules resolved at start count too.
+    const tcpOrigins = new OriginLookup((request) => session.askOrigins(request), 'tcp');
+    cleanups.unshift(() => tcpOrigins.close());
+    // A UDP flow, or a TCP connection that names nothing (SSH, a database protocol), to an
+    // address the sandbox's DNS gave for an allowed name is decided by that name; for UDP, the
+    // names of exact-name rules resolved at start count too.
     const answered = new AnsweredNames();
     const udpRelay = new UdpRelay({
       namesFor: (address) => [
@@ -270,6 +280,13 @@ export async function runRun(
       log,
       udpRelay,
       onDnsAnswered: (name, answers) => answered.record(name, answers),
+      original: {
+        // The listeners are dual-stack: an IPv4 peer shows as ::ffff:198.18.0.1.
+        locate: (socket) =>
+          tcpOrigins.find(socket.remoteAddress?.includes('.') ? 4 : 6, socket.remotePort ?? 0),
+        namesFor: (ip) => answered.namesFor(ip),
+        firstBytesWaitMs: FIRST_BYTES_WAIT_MS,
+      },
     });
     cleanups.unshift(() => entrances.close());
     const collector = new DenialCollector(bus);
@@ -284,6 +301,7 @@ export async function runRun(
       warn: (text) => io.err(`egress: ${text}\n`),
       published,
       origins,
+      tcpOrigins,
       ingress: new IngressEvents({ bus, client, compiled: () => policies.compiled }),
     });
     collector.close();

@@ -63,6 +63,27 @@ export async function frontingRefusal(
 }
 
 /**
+ * Host header vs a tunnel's admitted name (a redirected connection admitted by its address,
+ * then speaking HTTP): a Host the policy would not allow on the tunnel's port is refused.
+ */
+export function hostRefusal(
+  compiled: CompiledPolicy,
+  target: GateTarget,
+  hostHeader: string,
+): Decision | undefined {
+  const header = hostHeaderTarget(hostHeader, target.port);
+  const host = normaliseHost(target.host);
+  if (header && host.ok && header.host === host.host.name) return undefined;
+  let judged: Decision | undefined;
+  if (header) {
+    judged = decide(compiled, { host: header.host, port: target.port, transport: 'tcp' });
+    if (judged.verdict === 'allow') return undefined;
+  }
+  const decision = frontingDecision(compiled, target, 'host_mismatch', judged);
+  return { ...decision, error: `HTTP Host "${hostHeader}"` };
+}
+
+/**
  * SNI vs CONNECT authority: a different name is judged by the policy on its own; if the policy
  * would not allow it, the tunnel is refused. Returns the refusing decision, or undefined.
  */

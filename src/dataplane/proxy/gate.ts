@@ -11,6 +11,7 @@
 import {
   decide,
   decideAddress,
+  decideObservedAddress,
   explain,
   viaUpstreamProxy,
   type CompiledPolicy,
@@ -113,6 +114,50 @@ export class Gate {
       lastDenied = checked;
     }
     return this.deny(lastDenied!, client, target);
+  }
+
+  /**
+   * A connection known by its address only (a redirected connection that names nothing): the
+   * names it was looked up as decide it, then the address (decideObservedAddress). On success
+   * the address to dial is exactly `target.host`, the address the client wrote to.
+   */
+  async admitObserved(
+    compiled: CompiledPolicy | null,
+    client: ClientContext,
+    target: GateTarget,
+    names: readonly string[],
+  ): Promise<Admission> {
+    if (this.options.bus.active) this.recordOpened(client, target);
+    if (!compiled) return this.deny(noPolicyDecision(target), client, target);
+    const transport = target.transport ?? 'tcp';
+    let decision = decideObservedAddress(compiled, names, target.host, target.port, transport);
+    const self = this.options.selfAddresses?.();
+    if (decision.allowed && self?.has(`${decision.destination.ip}:${target.port}`))
+      decision = {
+        ...decision,
+        allowed: false,
+        verdict: 'deny',
+        wouldDeny: false,
+        reason: 'ip_class:proxy_self',
+      };
+    if (!decision.allowed) return this.deny(decision, client, target);
+    if (!this.options.bus.healthy)
+      return {
+        ok: false,
+        decision,
+        status: 503,
+        reason: 'audit_unavailable',
+        message: 'the audit log cannot be written, so egress lets nothing through',
+      };
+    if (this.options.bus.active)
+      this.options.bus.emitLater({
+        type: 'request.allowed',
+        client,
+        decision,
+        destination: eventDestination(decision, target),
+        description: `${explain(decision)} (by the address ${target.host}, looked up as ${names.join(', ') || 'no name'})`,
+      });
+    return { ok: true, decision, address: target.host };
   }
 
   /** The parent proxy resolves and connects; egress records the decision without a lookup. */

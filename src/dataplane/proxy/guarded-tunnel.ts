@@ -18,7 +18,10 @@ import {
   TLS_ACCESS_DENIED_ALERT,
 } from '../protocols/tls-client-hello.js';
 import type { ProxyContext } from './context.js';
-import { sniRefusal } from './fronting.js';
+import { hostRefusal, sniRefusal } from './fronting.js';
+import { destinationSettled } from '../protocols/first-bytes.js';
+import { parseHttpHead } from '../protocols/http-head.js';
+import { refusalText, writeRaw } from './respond.js';
 import type { Admission, GateTarget } from './gate.js';
 import { runTunnel } from './tunnel.js';
 
@@ -87,20 +90,26 @@ export async function openAdmittedTunnel(
 /**
  * The client has been told the tunnel is open. Waits for its first bytes (letting a
  * server-first protocol such as SSH speak meanwhile); a ClientHello naming a server the policy
- * would not allow gets a TLS access_denied alert and the upstream never sees a byte.
+ * would not allow gets a TLS access_denied alert and the upstream never sees a byte. With
+ * `checkHost` (a tunnel admitted by its address alone), an HTTP request whose Host the policy
+ * would not allow is refused the same way, with a 403.
  */
 export async function tunnelWithSniCheck(
   ctx: ProxyContext,
   tunnel: AdmittedTunnel,
   upstream: Socket,
   reader: ByteReader,
+  options: { checkHost?: boolean } = {},
 ): Promise<void> {
   const { socket } = tunnel;
+  const maxHead = ctx.limits.maxHeaderBytes;
   const early = forwardServerFirst(upstream, socket);
   await reader.fill(
-    (bytes) => parseClientHello(bytes).kind !== 'need-more',
+    options.checkHost
+      ? (bytes) => destinationSettled(bytes, maxHead)
+      : (bytes) => parseClientHello(bytes).kind !== 'need-more',
     ctx.limits.headersTimeoutMs,
-    MAX_CLIENT_HELLO_BYTES,
+    options.checkHost ? Math.max(maxHead, MAX_CLIENT_HELLO_BYTES) : MAX_CLIENT_HELLO_BYTES,
   );
   const earlyBytesIn = early.stop();
   const hello = parseClientHello(reader.bytes);
@@ -110,6 +119,16 @@ export async function tunnelWithSniCheck(
       await ctx.gate.refuse(refusal, tunnel.client, tunnel.target);
       upstream.destroy();
       refuseTls(socket);
+      return;
+    }
+  }
+  const head = options.checkHost ? parseHttpHead(reader.bytes, maxHead) : null;
+  if (head?.kind === 'request' && head.host !== undefined && tunnel.compiled) {
+    const refusal = hostRefusal(tunnel.compiled, tunnel.target, head.host);
+    if (refusal) {
+      const refused = await ctx.gate.refuse(refusal, tunnel.client, tunnel.target);
+      upstream.destroy();
+      if (!refused.ok) writeRaw(socket, refusalText(refused, ctx.accessHint));
       return;
     }
   }

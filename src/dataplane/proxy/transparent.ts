@@ -13,39 +13,21 @@
 import type { Socket } from 'node:net';
 import { ByteReader } from '../net/byte-reader.js';
 import { DialError } from '../net/dial.js';
-import { parseHttpHead } from '../protocols/http-head.js';
-import { MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../protocols/tls-client-hello.js';
+import {
+  destinationSettled,
+  peekDestination,
+  type PeekedDestination,
+} from '../protocols/first-bytes.js';
+import { MAX_CLIENT_HELLO_BYTES } from '../protocols/tls-client-hello.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import type { Admission, GateTarget } from './gate.js';
-import { openAdmittedTunnel, refuseTls, relay } from './guarded-tunnel.js';
+import { openAdmittedTunnel, refuseTls, relay, tunnelWithSniCheck } from './guarded-tunnel.js';
+import type { Identification } from './client-identity.js';
 import { hostHeaderTarget } from './http-forward.js';
 import { protocolRefusal } from './protocol-refusal.js';
 import { refusalText, writeRaw } from './respond.js';
 import { StreamListener } from './stream-listener.js';
-
-/** What the first bytes say about where the client wants to go. */
-export type PeekedDestination =
-  | { protocol: 'tls'; host: string | null }
-  | { protocol: 'http'; host: string | null }
-  | { protocol: 'unknown'; host: null };
-
-/** True once the bytes are enough to tell (a whole ClientHello or a whole request head). */
-export function destinationSettled(bytes: Buffer, maxHeadBytes: number): boolean {
-  const hello = parseClientHello(bytes);
-  if (hello.kind !== 'not-tls') return hello.kind !== 'need-more';
-  return parseHttpHead(bytes, maxHeadBytes).kind !== 'need-more';
-}
-
-export function peekDestination(bytes: Buffer, maxHeadBytes: number): PeekedDestination {
-  const hello = parseClientHello(bytes);
-  if (hello.kind === 'client-hello') return { protocol: 'tls', host: hello.serverName };
-  if (hello.kind !== 'not-tls') return { protocol: 'tls', host: null };
-  const head = parseHttpHead(bytes, maxHeadBytes);
-  if (head.kind === 'request') return { protocol: 'http', host: head.host ?? null };
-  if (head.kind === 'malformed') return { protocol: 'http', host: null };
-  return { protocol: 'unknown', host: null };
-}
 
 /** The gate's target for a peeked destination (see the header comment for the port rules). */
 export function transparentTarget(
@@ -77,26 +59,48 @@ function refuse(
   else socket.destroy();
 }
 
+/**
+ * Where a redirected connection was really going, when the entrance can find out (the sandbox
+ * reads it back from nftables), and the names the sandbox's DNS gave for that address.
+ */
+export interface OriginalDestination {
+  locate(socket: Socket): Promise<{ ip: string; port: number } | null>;
+  namesFor(ip: string): readonly string[];
+  /**
+   * How long to wait for the client's first bytes before judging the connection by its
+   * address: a server-first protocol (SMTP, MySQL) says nothing until the server has spoken.
+   */
+  firstBytesWaitMs: number;
+}
+
 export async function handleTransparent(
   ctx: ProxyContext,
   socket: Socket,
   originalPort?: number,
+  original?: OriginalDestination,
 ): Promise<void> {
   const started = performance.now();
   socket.on('error', () => socket.destroy());
   const maxHead = ctx.limits.maxHeaderBytes;
   const reader = new ByteReader(socket);
-  await reader.fill(
-    (bytes) => destinationSettled(bytes, maxHead),
-    ctx.limits.headersTimeoutMs,
-    Math.max(maxHead, MAX_CLIENT_HELLO_BYTES),
-  );
-  if (socket.destroyed || reader.bytes.length === 0) {
+  const origin = original ? await original.locate(socket) : null;
+  const names = origin && original ? original.namesFor(origin.ip) : [];
+  // A name the program looked up through our DNS says where it is going before any byte does
+  // (its first bytes are checked after admission). Otherwise the bytes must tell: a short wait
+  // when the address is known (a server-first protocol says nothing), else the head timeout.
+  if (names.length === 0)
+    await reader.fill(
+      (bytes) => destinationSettled(bytes, maxHead),
+      origin && original ? original.firstBytesWaitMs : ctx.limits.headersTimeoutMs,
+      Math.max(maxHead, MAX_CLIENT_HELLO_BYTES),
+    );
+  if (socket.destroyed || (reader.bytes.length === 0 && !origin)) {
     socket.destroy();
     return;
   }
   const peeked = peekDestination(reader.bytes, maxHead);
-  const target = transparentTarget(peeked, originalPort);
+  // The port the client connected to, when known, beats the guesses (443 for TLS, Host's port).
+  const target = transparentTarget(peeked, origin?.port ?? originalPort);
   const id = ctx.policies.identify(undefined, socket.remoteAddress ?? null);
   if (!id.ok) {
     // Redirected traffic carries no credentials: run one listener per workspace.
@@ -108,6 +112,10 @@ export async function handleTransparent(
       reason: id.reason,
       message,
     });
+    return;
+  }
+  if (origin && (names.length > 0 || peeked.host === null)) {
+    await admitByAddress(ctx, socket, reader, origin, names, id, started);
     return;
   }
   if (peeked.host === null) {
@@ -144,6 +152,42 @@ export async function handleTransparent(
     return;
   }
   await relay(ctx, admitted, upstream, reader.bytes);
+}
+
+/**
+ * A redirected connection whose original address is known, and either the sandbox's DNS gave
+ * that address for names, or its first bytes name nothing (neither TLS with a server name nor
+ * HTTP with a Host, or silent so far): judged by those names, then the address
+ * (gate.admitObserved), and dialled at exactly that address and port. Its first bytes are then
+ * checked as a CONNECT tunnel's are (a ClientHello's server name, and here also an HTTP Host),
+ * so an address looked up for an allowed name cannot carry a request for another one.
+ */
+async function admitByAddress(
+  ctx: ProxyContext,
+  socket: Socket,
+  reader: ByteReader,
+  origin: { ip: string; port: number },
+  names: readonly string[],
+  id: Extract<Identification, { ok: true }>,
+  started: number,
+): Promise<void> {
+  const target: GateTarget = { host: origin.ip, port: origin.port, transport: 'tcp' };
+  const admission = await ctx.gate.admitObserved(id.compiled, id.client, target, names);
+  if (!admission.ok) {
+    socket.destroy();
+    return;
+  }
+  const opened = await openAdmittedTunnel(
+    ctx,
+    { client: id.client, compiled: id.compiled, target, socket, started },
+    admission,
+  );
+  if (opened instanceof DialError || socket.destroyed) {
+    if (!(opened instanceof DialError)) opened.upstream.destroy();
+    socket.destroy();
+    return;
+  }
+  await tunnelWithSniCheck(ctx, opened.tunnel, opened.upstream, reader, { checkHost: true });
 }
 
 /** `--transparent-listen HOST:PORT[=ORIGINAL_PORT]`. */

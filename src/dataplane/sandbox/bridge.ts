@@ -18,7 +18,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { IngressRelay } from './ingress-relay.js';
 import {
   readDroppedUdp,
-  readUdpOrigins,
+  readOrigins,
   setUpNamespace,
   startNamespace,
   type EarlyNamespace,
@@ -160,13 +160,15 @@ class Bridge {
   }
 
   /**
-   * The UDP relay asks where redirected datagrams were going: read the nft maps (the entry for
-   * a datagram is written before the relay socket receives it, so a read after is complete).
+   * The UDP relay, or the catch-all TCP entrance, asks where redirected traffic was going: read
+   * the nft maps (the entry is written before the socket receives the datagram or accepts the
+   * connection, so a read after is complete).
    */
   async origins(request: BridgeOriginRequest): Promise<void> {
-    const reply = { type: 'udp-origins' as const, id: request.id, family: request.family };
+    const { id, family, proto } = request;
+    const reply = { type: 'udp-origins' as const, id, family, proto };
     try {
-      await send({ ...reply, entries: await readUdpOrigins(request.family) });
+      await send({ ...reply, entries: await readOrigins(proto, family) });
     } catch (err) {
       await send({ ...reply, entries: [], error: (err as Error).message }).catch(() => {});
     }

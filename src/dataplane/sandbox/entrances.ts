@@ -12,7 +12,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { PolicyProvider } from '../proxy/client-identity.js';
 import type { EgressProxy } from '../proxy/proxy-server.js';
 import { serveAccepted } from '../proxy/stream-listener.js';
-import { handleTransparent } from '../proxy/transparent.js';
+import { handleTransparent, type OriginalDestination } from '../proxy/transparent.js';
 import { DnsCache } from '../dns/dns-cache.js';
 import { DnsForwarder, type Upstream } from '../dns/dns-forwarder.js';
 import { PolicyDnsServer } from '../dns/dns-server.js';
@@ -31,6 +31,11 @@ export interface SandboxEntrancesOptions {
   log: Logger;
   /** The relay for UDP the policy allows (its sockets are handed over like the listeners). */
   udpRelay?: UdpRelay;
+  /**
+   * For the catch-all TCP entrance (ports other than 80 and 443): where each connection was
+   * going (from nftables) and the names the sandbox's DNS gave for that address.
+   */
+  original?: OriginalDestination;
   /** Told the answers the sandbox's DNS gives (the UDP relay decides flows by those names). */
   onDnsAnswered?: (name: string, answers: readonly Answer[]) => void;
 }
@@ -96,8 +101,9 @@ export class SandboxEntrances {
 
   private transparent(socket: Socket, originalPort: number | undefined): void {
     const ctx = this.options.proxy!.context;
+    const original = originalPort === undefined ? this.options.original : undefined;
     serveAccepted(ctx, this.sockets, 'transparent', socket, (s) =>
-      handleTransparent(ctx, s, originalPort),
+      handleTransparent(ctx, s, originalPort, original),
     );
   }
 }

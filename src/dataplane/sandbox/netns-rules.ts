@@ -31,6 +31,16 @@ export const ORIGIN_MAPS = {
   6: { addr: 'udpaddr6', port: 'udpport6' },
 } as const;
 /**
+ * Where TCP redirected to the catch-all entrance (ports other than 80 and 443) was going, keyed
+ * by the connection's source port: written from its SYN, read when egress accepts it. The
+ * source address of such connections is always the sandbox's own (198.18.0.1 or fd00:e9e5::1),
+ * so while a connection lives no other one has its source port.
+ */
+export const TCP_ORIGIN_MAPS = {
+  4: { addr: 'tcpaddr4', port: 'tcpport4' },
+  6: { addr: 'tcpaddr6', port: 'tcpport6' },
+} as const;
+/**
  * How long a map entry lives after the last datagram that refreshed it. Shorter than
  * conntrack's shortest UDP timeout (30 s, unreplied) on purpose: while an entry exists, the
  * conntrack flow that wrote it still exists, so no other flow can hold the same source port
@@ -125,15 +135,41 @@ function relayTables(): { maps: string; chains: string } {
   return { maps, chains };
 }
 
+/**
+ * The catch-all entrance's original destinations (TCP_ORIGIN_MAPS): one update per connection,
+ * from its SYN as it arrives at the entrance.
+ */
+function tcpOriginTables(): { maps: string; chain: string } {
+  const m = TCP_ORIGIN_MAPS;
+  const port = INNER_PORTS.transparentOther;
+  const map = (name: string, type: string) =>
+    `  map ${name} { type inet_service : ${type}; size 65536; flags dynamic,timeout; timeout ${ORIGIN_TIMEOUT_S}s; }\n`;
+  const syn = `tcp dport ${port} tcp flags & (syn | ack) == syn ct status dnat`;
+  return {
+    maps:
+      map(m[4].addr, 'ipv4_addr') +
+      map(m[4].port, 'inet_service') +
+      map(m[6].addr, 'ipv6_addr') +
+      map(m[6].port, 'inet_service'),
+    chain: `  chain tcp_origin {
+    type filter hook input priority filter; policy accept;
+    ip daddr 127.0.0.1 ${syn} update @${m[4].addr} { tcp sport : ct original ip daddr } update @${m[4].port} { tcp sport : ct original proto-dst }
+    ip6 daddr ::1 ${syn} update @${m[6].addr} { tcp sport : ct original ip6 daddr } update @${m[6].port} { tcp sport : ct original proto-dst }
+  }
+`,
+  };
+}
+
 /** The nftables ruleset (one `inet` table for IPv4 and IPv6). */
 export function nftRuleset(relay: readonly UdpRelayMatch[] = []): string {
   const p = INNER_PORTS;
   const rules = udpRelayRules(relay);
   const tables = relay.length ? relayTables() : { maps: '', chains: '' };
+  const tcp = tcpOriginTables();
   return `table inet ${NFT_TABLE} {
   set ${UDP_SETS.v4} { type ipv4_addr . inet_service; size 65536; flags dynamic; counter; }
   set ${UDP_SETS.v6} { type ipv6_addr . inet_service; size 65536; flags dynamic; counter; }
-${tables.maps}  chain out_nat {
+${tcp.maps}${tables.maps}  chain out_nat {
     type nat hook output priority -100; policy accept;
 ${rules.loopback}    ip daddr 127.0.0.0/8 return
     ip6 daddr ::1 return
@@ -142,7 +178,7 @@ ${rules.other}    tcp dport 80 redirect to :${p.transparent80}
     tcp dport 443 redirect to :${p.transparent443}
     meta l4proto tcp redirect to :${p.transparentOther}
   }
-${tables.chains}  chain out_filter {
+${tcp.chain}${tables.chains}  chain out_filter {
     type filter hook output priority 0; policy accept;
     ip daddr { 127.0.0.0/8, ${SANDBOX_SOURCE_V4} } accept
     ip6 daddr { ::1, ${SANDBOX_SOURCE_V6} } accept

@@ -12,6 +12,7 @@ import {
   nftRuleset,
   NFT_TABLE,
   ORIGIN_MAPS,
+  TCP_ORIGIN_MAPS,
   UDP_SETS,
 } from './netns-rules.js';
 import { parseDroppedSet } from './udp-drops.js';
@@ -182,9 +183,12 @@ export async function readDroppedUdp(): Promise<DroppedUdp[]> {
   return parseDroppedSet(await list('table'), DROP_SETS);
 }
 
-/** The UDP relay's original destinations of one family, by source port (one nft run per map). */
-export async function readUdpOrigins(family: 4 | 6): Promise<UdpOrigin[]> {
-  const maps = ORIGIN_MAPS[family];
+/**
+ * Original destinations of one protocol and family, by source port (one nft run per map): the
+ * UDP relay's datagrams, or TCP connections to the catch-all entrance.
+ */
+export async function readOrigins(proto: 'udp' | 'tcp', family: 4 | 6): Promise<UdpOrigin[]> {
+  const maps = (proto === 'udp' ? ORIGIN_MAPS : TCP_ORIGIN_MAPS)[family];
   const [addr, port] = await Promise.all([list('map', maps.addr), list('map', maps.port)]);
   return parseOrigins(addr, port);
 }

@@ -1,7 +1,8 @@
 /**
- * Where was a redirected datagram going? The UDP relay asks here for a source port; the bridge
- * reads the nft maps inside the sandbox (netns-rules.ts: source port → original destination)
- * and answers over IPC. Lookups are batched per family: one nft read answers every source
+ * Where was a redirected datagram (or TCP connection) going? The UDP relay, or the catch-all
+ * TCP entrance, asks here for a source port; the bridge reads the nft maps inside the sandbox
+ * (netns-rules.ts: source port → original destination) and answers over IPC. One lookup per
+ * protocol. Lookups are batched per family: one nft read answers every source
  * port asked for before it started. A port asked for while a read is running waits for the
  * next one, because its map entry may have been written after that read began.
  *
@@ -27,7 +28,10 @@ export class OriginLookup {
   private readonly queued = new Map<4 | 6, Map<number, Waiter[]>>();
 
   /** `ask` sends a request to the bridge; answers come back through `answer`. */
-  constructor(private readonly ask: (request: BridgeOriginRequest) => void) {}
+  constructor(
+    private readonly ask: (request: BridgeOriginRequest) => void,
+    private readonly proto: 'udp' | 'tcp' = 'udp',
+  ) {}
 
   find(family: 4 | 6, sport: number): Promise<UdpOrigin | null> {
     return new Promise((resolve) => {
@@ -39,6 +43,7 @@ export class OriginLookup {
   }
 
   answer(reply: BridgeOrigins): void {
+    if (reply.proto !== this.proto) return;
     const round = this.inFlight.get(reply.family);
     if (!round || round.id !== reply.id) return;
     const bySport = new Map(reply.entries.map((e) => [e.sport, e]));
@@ -63,7 +68,7 @@ export class OriginLookup {
       timer: setTimeout(() => this.finish(family, round, () => null), TIMEOUT_MS),
     };
     this.inFlight.set(family, round);
-    this.ask({ type: 'udp-origins', id: round.id, family });
+    this.ask({ type: 'udp-origins', id: round.id, family, proto: this.proto });
   }
 
   private finish(

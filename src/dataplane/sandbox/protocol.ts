@@ -107,11 +107,15 @@ export interface BridgePublishConnection {
   hostPort: number;
 }
 
-/** outer → bridge: read the UDP relay's original-destination maps of one family. */
+/**
+ * outer → bridge: read the original-destination maps of one family: the UDP relay's (`udp`) or
+ * the catch-all TCP entrance's (`tcp`).
+ */
 export interface BridgeOriginRequest {
   type: 'udp-origins';
   id: number;
   family: 4 | 6;
+  proto: 'udp' | 'tcp';
 }
 
 export type ToBridge =
@@ -174,6 +178,7 @@ export interface BridgeOrigins {
   type: 'udp-origins';
   id: number;
   family: 4 | 6;
+  proto: 'udp' | 'tcp';
   entries: UdpOrigin[];
   error?: string;
 }

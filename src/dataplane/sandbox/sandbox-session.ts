@@ -56,6 +56,8 @@ export interface SessionWiring {
   }>;
   /** Where the UDP relay's lookups are answered. */
   origins?: OriginLookup;
+  /** Where the catch-all TCP entrance's lookups are answered. */
+  tcpOrigins?: OriginLookup;
   /** Records the published connections the bridge reports. */
   ingress?: IngressEvents;
 }
@@ -144,7 +146,7 @@ export class SandboxSession {
     }
   }
 
-  /** A UDP relay lookup for the bridge (answered through wiring.origins). */
+  /** An origin lookup for the bridge (answered through wiring.origins or tcpOrigins). */
   askOrigins(request: BridgeOriginRequest): void {
     this.bridge.send(request);
   }
@@ -188,8 +190,10 @@ export class SandboxSession {
     if (message.type === 'listener') {
       if (this.wiring) this.wiring.entrances.adopt(message, handle);
       else this.earlyListeners.push([message, handle]);
-    } else if (message.type === 'udp-origins') this.wiring?.origins?.answer(message);
-    else if (message.type === 'ingress') this.wiring?.ingress?.record(message);
+    } else if (message.type === 'udp-origins') {
+      this.wiring?.origins?.answer(message);
+      this.wiring?.tcpOrigins?.answer(message);
+    } else if (message.type === 'ingress') this.wiring?.ingress?.record(message);
     else this.push(message);
   }
 

@@ -3,7 +3,7 @@
  * redirects the UDP that allow rules may allow to one relay socket per family (bound by the
  * bridge, handed over here) and records each datagram's original destination under its source
  * port. For each new flow (source port) the relay reads that back (OriginLookup), decides it
- * with the policy (decideUdpFlow) and, if allowed, sends from a socket of its own on the host
+ * with the policy (decideObservedAddress) and, if allowed, sends from a socket of its own on the host
  * to exactly that destination, passing the replies back. conntrack undoes the redirect on the
  * way in, so the program sees the replies come from the address it wrote to.
  *
@@ -16,13 +16,12 @@
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import type { CompiledPolicy, Decision } from '../../policy/index.js';
-import { explain } from '../../policy/index.js';
+import { decideObservedAddress, explain } from '../../policy/index.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ClientContext, EventDestination } from '../events/event.js';
 import { ORIGIN_TIMEOUT_S } from './netns-rules.js';
 import type { OriginLookup } from './origin-lookup.js';
 import { SANDBOX_SOURCE_V4, SANDBOX_SOURCE_V6 } from './protocol.js';
-import { decideUdpFlow } from './udp-flow-decision.js';
 
 /**
  * Not longer than the nft map entries live: a flow must end before conntrack can give its
@@ -130,7 +129,7 @@ export class UdpRelay {
 
   private decide(flow: Flow, inner: UdpSocket, from: RemoteInfo, ip: string, port: number): void {
     const names = this.options.namesFor(ip);
-    const decision = decideUdpFlow(this.options.compiled(), names, ip, port);
+    const decision = decideObservedAddress(this.options.compiled(), names, ip, port, 'udp');
     const host = decision.destination.host;
     flow.decision = decision;
     flow.destination = { host, ip, port, transport: 'udp' };

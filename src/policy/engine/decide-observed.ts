@@ -1,0 +1,38 @@
+/**
+ * Deciding a destination known by its address, with the names it was looked up as. Traffic
+ * that reaches egress without a name (a UDP datagram, a redirected TCP connection speaking
+ * neither TLS nor HTTP) still has a name behind it when the program asked egress's DNS for
+ * one: the data plane passes those names here (and the address the program wrote to).
+ *
+ * - Each name is decided first, then the address is checked (decideAddress), exactly as the
+ *   proxy does after resolving a name: an IP deny rule or a denied address class still wins.
+ * - Without an allowing name the address itself is decided, like an IP literal: deny rules,
+ *   then the address classes (loopback, metadata, private, ...) unless an IP or CIDR rule
+ *   names the address. A port-only rule therefore never opens a class the policy denies.
+ */
+import type { Decision } from '../decision.js';
+import type { Transport } from '../model.js';
+import type { CompiledPolicy } from './compile.js';
+import { decide, decideAddress } from './decide.js';
+
+export function decideObservedAddress(
+  compiled: CompiledPolicy,
+  names: readonly string[],
+  ip: string,
+  port: number,
+  transport: Transport,
+): Decision {
+  let byName: Decision | null = null;
+  for (const host of names) {
+    const decision = decide(compiled, { host, port, transport });
+    if (decision.verdict !== 'allow') continue;
+    const checked = decideAddress(compiled, decision, ip);
+    if (checked.verdict === 'allow') return checked;
+    // "rule N allows the name, but the address is loopback" explains more than the IP alone.
+    byName ??= checked;
+  }
+  const byIp = decide(compiled, { host: ip, port, transport });
+  if (byIp.verdict !== 'allow') return byName ?? byIp;
+  const checked = decideAddress(compiled, byIp, ip);
+  return checked.verdict === 'allow' ? checked : (byName ?? checked);
+}
