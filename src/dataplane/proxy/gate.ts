@@ -81,36 +81,8 @@ export class Gate {
     const self = this.options.selfAddresses?.() ?? new Set<string>();
     let lastDenied: Decision | null = null;
     for (const address of addresses) {
-      let checked = decideAddress(compiled, decision, address);
-      if (self.has(`${checked.destination.ip}:${target.port}`)) {
-        checked = {
-          ...checked,
-          allowed: false,
-          verdict: 'deny',
-          wouldDeny: false,
-          reason: 'ip_class:proxy_self',
-        };
-      }
-      if (checked.allowed) {
-        if (!this.options.bus.healthy)
-          return {
-            ok: false,
-            decision: checked,
-            status: 503,
-            reason: 'audit_unavailable',
-            message: 'the audit log cannot be written, so egress lets nothing through',
-          };
-        // explain() composes a sentence: only worth it when something records the event.
-        if (this.options.bus.active)
-          this.options.bus.emitLater({
-            type: 'request.allowed',
-            client,
-            decision: checked,
-            destination: eventDestination(checked, target),
-            description: explain(checked),
-          });
-        return { ok: true, decision: checked, address: checked.destination.ip! };
-      }
+      const checked = notSelf(decideAddress(compiled, decision, address), self, target.port);
+      if (checked.allowed) return this.allow(checked, client, target, checked.destination.ip!, '');
       lastDenied = checked;
     }
     return this.deny(lastDenied!, client, target);
@@ -130,17 +102,29 @@ export class Gate {
     if (this.options.bus.active) this.recordOpened(client, target);
     if (!compiled) return this.deny(noPolicyDecision(target), client, target);
     const transport = target.transport ?? 'tcp';
-    let decision = decideObservedAddress(compiled, names, target.host, target.port, transport);
-    const self = this.options.selfAddresses?.();
-    if (decision.allowed && self?.has(`${decision.destination.ip}:${target.port}`))
-      decision = {
-        ...decision,
-        allowed: false,
-        verdict: 'deny',
-        wouldDeny: false,
-        reason: 'ip_class:proxy_self',
-      };
+    const self = this.options.selfAddresses?.() ?? new Set<string>();
+    const decision = notSelf(
+      decideObservedAddress(compiled, names, target.host, target.port, transport),
+      self,
+      target.port,
+    );
     if (!decision.allowed) return this.deny(decision, client, target);
+    const how = ` (by the address ${target.host}, looked up as ${names.join(', ') || 'no name'})`;
+    return this.allow(decision, client, target, target.host, how);
+  }
+
+  /**
+   * Lets an allowed decision through: refused instead if the audit log cannot record it, and
+   * recorded as request.allowed (`how` ends its description).
+   */
+  private allow(
+    decision: Decision,
+    client: ClientContext,
+    target: GateTarget,
+    address: string,
+    how: string,
+    viaParent = false,
+  ): Admission {
     if (!this.options.bus.healthy)
       return {
         ok: false,
@@ -149,35 +133,22 @@ export class Gate {
         reason: 'audit_unavailable',
         message: 'the audit log cannot be written, so egress lets nothing through',
       };
+    // explain() composes a sentence: only worth it when something records the event.
     if (this.options.bus.active)
       this.options.bus.emitLater({
         type: 'request.allowed',
         client,
         decision,
         destination: eventDestination(decision, target),
-        description: `${explain(decision)} (by the address ${target.host}, looked up as ${names.join(', ') || 'no name'})`,
+        description: `${explain(decision)}${how}`,
       });
-    return { ok: true, decision, address: target.host };
+    return { ok: true, decision, address, ...(viaParent ? { viaParent } : {}) };
   }
 
   /** The parent proxy resolves and connects; egress records the decision without a lookup. */
   private admitViaParent(decision: Decision, client: ClientContext, target: GateTarget): Admission {
-    if (!this.options.bus.healthy)
-      return {
-        ok: false,
-        decision,
-        status: 503,
-        reason: 'audit_unavailable',
-        message: 'the audit log cannot be written, so egress lets nothing through',
-      };
-    this.options.bus.emitLater({
-      type: 'request.allowed',
-      client,
-      decision,
-      destination: eventDestination(decision, target),
-      description: `${explain(decision)} (through the parent proxy)`,
-    });
-    return { ok: true, decision, address: decision.destination.host, viaParent: true };
+    const address = decision.destination.host;
+    return this.allow(decision, client, target, address, ' (through the parent proxy)', true);
   }
 
   private async addressesOf(decision: Decision): Promise<string[]> {
@@ -257,6 +228,18 @@ export class Gate {
     }
     return { ok: false, decision, status: 403, reason: decision.reason, message: description };
   }
+}
+
+/** An address the proxy itself listens on (with this port) is denied, whatever else: no loops. */
+function notSelf(decision: Decision, self: ReadonlySet<string>, port: number): Decision {
+  if (!self.has(`${decision.destination.ip}:${port}`)) return decision;
+  return {
+    ...decision,
+    allowed: false,
+    verdict: 'deny',
+    wouldDeny: false,
+    reason: 'ip_class:proxy_self',
+  };
 }
 
 function eventDestination(decision: Decision, target: GateTarget) {
