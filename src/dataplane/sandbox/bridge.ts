@@ -23,6 +23,7 @@ import {
   startNamespace,
   type EarlyNamespace,
 } from './netns-setup.js';
+import { NftQueries } from './nft-queries.js';
 import { newDrops } from './udp-drops.js';
 import {
   INNER_PORTS,
@@ -101,6 +102,8 @@ class Bridge {
   private poller: NodeJS.Timeout | null = null;
   private finishing = false;
   private readonly ingress = new IngressRelay((message) => void send(message).catch(() => {}));
+  /** One long-lived nft for the map and set reads (a run per read costs 4-5 ms). */
+  private readonly nft = new NftQueries();
 
   constructor(private readonly config: BridgeConfig) {}
 
@@ -168,7 +171,7 @@ class Bridge {
     const { id, family, proto } = request;
     const reply = { type: 'udp-origins' as const, id, family, proto };
     try {
-      await send({ ...reply, entries: await readOrigins(proto, family) });
+      await send({ ...reply, entries: await readOrigins(this.nft, proto, family) });
     } catch (err) {
       await send({ ...reply, entries: [], error: (err as Error).message }).catch(() => {});
     }
@@ -189,7 +192,7 @@ class Bridge {
   }
 
   private async pollUdp(): Promise<void> {
-    const current = await readDroppedUdp();
+    const current = await readDroppedUdp(this.nft);
     const fresh = newDrops(this.dropped, current);
     this.dropped = current;
     if (fresh.length && !this.finishing)
@@ -205,7 +208,8 @@ class Bridge {
     this.finishing = true;
     if (this.poller) clearInterval(this.poller);
     this.ingress.closeAll();
-    const dropped = this.redirect ? newDrops(this.dropped, await readDroppedUdp()) : [];
+    const dropped = this.redirect ? newDrops(this.dropped, await readDroppedUdp(this.nft)) : [];
+    this.nft.close();
     await send({
       type: 'exit',
       code,

@@ -4,7 +4,7 @@
  * /etc/resolv.conf at the sandbox DNS and hides paths the command must not read. Uses the
  * system tools because node cannot speak netlink or call mount(2).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
   ipBatch,
@@ -17,6 +17,7 @@ import {
 } from './netns-rules.js';
 import { parseDroppedSet } from './udp-drops.js';
 import { parseOrigins } from './udp-origins.js';
+import type { NftQueries } from './nft-queries.js';
 import type { BridgeConfig, DroppedUdp, UdpOrigin } from './protocol.js';
 
 export interface NamespaceSetup {
@@ -168,27 +169,30 @@ export async function setUpNamespace(
   return { ipv6, redirect: redirects.redirect, udpRelay: redirects.udpRelay, warnings };
 }
 
-function list(...what: ['set' | 'map', string] | ['table']): Promise<string> {
-  return new Promise((resolve) =>
-    execFile('nft', ['-j', 'list', what[0], 'inet', NFT_TABLE, ...what.slice(1)], (err, stdout) =>
-      resolve(err ? '' : stdout),
-    ),
-  );
+function list(nft: NftQueries, ...what: ['map', string] | ['table']): Promise<string> {
+  return nft.list(['list', what[0], 'inet', NFT_TABLE, ...what.slice(1)].join(' '));
 }
 
 const DROP_SETS: ReadonlySet<string> = new Set([UDP_SETS.v4, UDP_SETS.v6]);
 
-/** Every dropped UDP destination so far, with cumulative packet counts (one nft run). */
-export async function readDroppedUdp(): Promise<DroppedUdp[]> {
-  return parseDroppedSet(await list('table'), DROP_SETS);
+/** Every dropped UDP destination so far, with cumulative packet counts (one nft query). */
+export async function readDroppedUdp(nft: NftQueries): Promise<DroppedUdp[]> {
+  return parseDroppedSet(await list(nft, 'table'), DROP_SETS);
 }
 
 /**
- * Original destinations of one protocol and family, by source port (one nft run per map): the
- * UDP relay's datagrams, or TCP connections to the catch-all entrance.
+ * Original destinations of one protocol and family, by source port (one nft query per map):
+ * the UDP relay's datagrams, or TCP connections to the catch-all entrance.
  */
-export async function readOrigins(proto: 'udp' | 'tcp', family: 4 | 6): Promise<UdpOrigin[]> {
+export async function readOrigins(
+  nft: NftQueries,
+  proto: 'udp' | 'tcp',
+  family: 4 | 6,
+): Promise<UdpOrigin[]> {
   const maps = (proto === 'udp' ? ORIGIN_MAPS : TCP_ORIGIN_MAPS)[family];
-  const [addr, port] = await Promise.all([list('map', maps.addr), list('map', maps.port)]);
+  const [addr, port] = await Promise.all([
+    list(nft, 'map', maps.addr),
+    list(nft, 'map', maps.port),
+  ]);
   return parseOrigins(addr, port);
 }
