@@ -157,12 +157,13 @@ describe('learnPolicy (grouping rules)', () => {
     );
   });
 
-  it('keeps ports other than 80/443, writes IP entries for literal addresses and UDP', () => {
+  it('keeps ports other than 80/443, writes IP entries for literal addresses, UDP by address or name', () => {
     const r = learnPolicy([
       conn('example.com', 8443),
       conn('example.com', 443),
       conn('203.0.113.7', 443),
       { kind: 'udp', host: '198.51.100.9', port: 3478, ips: [], count: 4, firstSeen: at },
+      { kind: 'udp', host: 'time.example', port: 123, ips: [], count: 2, firstSeen: at },
       { kind: 'dns', host: 'probe.example', port: 0, ips: [], count: 1, firstSeen: at },
     ]);
     assert.deepEqual(
@@ -177,6 +178,7 @@ describe('learnPolicy (grouping rules)', () => {
           ],
         },
         { cidr: '198.51.100.9', ports: [{ from: 3478, to: 3478 }], transport: 'udp' },
+        { host: 'time.example', ports: [{ from: 123, to: 123 }], transport: 'udp' },
       ],
     );
     assert.deepEqual(r.lookupsOnly, ['probe.example']);

@@ -158,5 +158,31 @@ rules:
         .map((e) => e.reason);
       assert.deepEqual(reasons.sort(), ['host_mismatch', 'sni_mismatch']);
     });
+
+    it('--learn writes the name and port, and the learned policy lets the same program through', async () => {
+      const learned = join(dir, 'learned.yaml');
+      const script = client(
+        'svc.tcp.test',
+        banner.port,
+        "print(s.recv(100).decode().strip())\ns.sendall(b'hi')",
+      );
+      const pins = ['--resolve', `svc.tcp.test=${ADDRESS}`];
+      const learn = await egressRun(['--learn', learned, ...pins, '--', 'python3', '-c', script]);
+      assert.equal(learn.code, 0, learn.stderr);
+      assert.equal(learn.stdout.trim(), 'SSH-2.0-test', 'monitor mode lets it through');
+      assert.match(learn.stderr, new RegExp(`learn: \\+ svc\\.tcp\\.test:${banner.port}`));
+      const enforced = await egressRun([
+        '--policy',
+        learned,
+        ...pins,
+        '--',
+        'python3',
+        '-c',
+        script,
+      ]);
+      assert.equal(enforced.code, 0, enforced.stderr);
+      assert.equal(enforced.stdout.trim(), 'SSH-2.0-test');
+      assert.doesNotMatch(enforced.stderr, /denied/);
+    });
   },
 );

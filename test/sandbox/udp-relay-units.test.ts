@@ -177,6 +177,15 @@ describe('UDP relay units', () => {
       decideObservedAddress(compiled, [], '203.0.113.66', 5000, 'udp').reason,
       'denied_by_rule',
     );
+    // Denied by default: said with the name looked up (what --learn writes); a deny rule or an
+    // address class on the address is said as it is.
+    const unnamed = decideObservedAddress(compiled, ['ssh.example'], '198.51.100.7', 22, 'tcp');
+    assert.equal(unnamed.reason, 'default_deny');
+    assert.equal(unnamed.destination.host, 'ssh.example');
+    assert.equal(unnamed.destination.ip, '198.51.100.7');
+    const ruled = decideObservedAddress(compiled, ['ssh.example'], '203.0.113.66', 22, 'tcp');
+    assert.equal(ruled.reason, 'denied_by_rule');
+    assert.equal(ruled.destination.host, '203.0.113.66');
     assert.equal(
       decideObservedAddress(compiled, [], '127.0.0.1', 5000, 'udp').reason,
       'ip_class:loopback',

@@ -9,6 +9,9 @@
  * - Without an allowing name the address itself is decided, like an IP literal: deny rules,
  *   then the address classes (loopback, metadata, private, ...) unless an IP or CIDR rule
  *   names the address. A port-only rule therefore never opens a class the policy denies.
+ * - When nothing allows it and only the default denies the address, the decision names the
+ *   first name instead: "github.com:22 is not allowed" says more than the address, and it is
+ *   what `egress run --learn` turns into a rule (a name, not an address that may change).
  */
 import type { Decision } from '../decision.js';
 import type { Transport } from '../model.js';
@@ -23,16 +26,21 @@ export function decideObservedAddress(
   transport: Transport,
 ): Decision {
   let byName: Decision | null = null;
+  let firstName: Decision | null = null;
   for (const host of names) {
     const decision = decide(compiled, { host, port, transport });
-    if (decision.verdict !== 'allow') continue;
+    if (decision.verdict !== 'allow') {
+      firstName ??= decideAddress(compiled, decision, ip);
+      continue;
+    }
     const checked = decideAddress(compiled, decision, ip);
     if (checked.verdict === 'allow') return checked;
     // "rule N allows the name, but the address is loopback" explains more than the IP alone.
     byName ??= checked;
   }
   const byIp = decide(compiled, { host: ip, port, transport });
-  if (byIp.verdict !== 'allow') return byName ?? byIp;
+  if (byIp.verdict !== 'allow')
+    return byName ?? (byIp.reason === 'default_deny' && firstName ? firstName : byIp);
   const checked = decideAddress(compiled, byIp, ip);
   return checked.verdict === 'allow' ? checked : (byName ?? checked);
 }

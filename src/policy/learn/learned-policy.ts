@@ -9,7 +9,8 @@
  *   One host alone stays an exact host: one registry does not mean the whole ecosystem.
  * - Other names become exact hosts; literal addresses become IP entries.
  * - Ports 80 and 443 are not written (a bare host allows every port); any other port is kept.
- * - UDP destinations become IP entries with `transport: udp`.
+ * - UDP destinations become IP entries with `transport: udp`, or name entries when the flow was
+ *   decided by the name the program looked up.
  * - Names that were only looked up, never connected to, are listed in the header comment,
  *   not allowed: search-domain guesses and probes would otherwise widen the policy.
  *
@@ -159,10 +160,12 @@ function learnedEntries(
     const key = canonicalIp(o.host);
     udp.set(key, [...(udp.get(key) ?? []), o]);
   }
-  for (const [ip, list] of [...udp].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, list] of [...udp].sort(([a], [b]) => a.localeCompare(b))) {
     const ports = [...new Set(list.map((o) => o.port))].sort((a, b) => a - b);
+    // A flow the program looked up by name is learned by that name (names outlive addresses).
+    const target = isIpLiteral(key) ? { cidr: key } : { host: key };
     entries.push({
-      selector: { cidr: ip, ports: ports.map((p) => ({ from: p, to: p })), transport: 'udp' },
+      selector: { ...target, ports: ports.map((p) => ({ from: p, to: p })), transport: 'udp' },
       comment: describe(list),
     });
   }
