@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { after, before, describe, it } from 'node:test';
 import { FakeUpstream, a, dig, startDns, type TestDns } from './dns-harness.js';
+import { WITHOUT_DIG } from '../helpers/tools.js';
 
 const POLICY = `version: 1
 name: dns-clients
@@ -11,7 +12,7 @@ rules:
   - allow: ['**.allowed.test', allowed.test]
 `;
 
-describe('DNS clients', () => {
+describe('DNS clients', { skip: WITHOUT_DIG }, () => {
   let upstream: FakeUpstream;
   let dns: TestDns;
   before(async () => {

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { egressRun, readEvents, sharedTempDir, writePolicy } from '../helpers/sandbox.js';
+import { WITHOUT_NFT } from '../helpers/tools.js';
 
 const policyWith = (rules: string, extra = '') => `version: 1
 name: udp-test
@@ -48,7 +49,7 @@ for text, host, port in [${list}]:
 `;
 }
 
-describe('egress run: UDP relay for UDP allow rules', () => {
+describe('egress run: UDP relay for UDP allow rules', { skip: WITHOUT_NFT }, () => {
   let dir: string;
   const received: string[] = [];
   let echoA: Socket;
@@ -229,7 +230,7 @@ describe('egress run: UDP relay for UDP allow rules', () => {
  */
 describe(
   'egress run: UDP rules by host name',
-  { skip: process.getuid?.() !== 0 && 'needs root to add an address' },
+  { skip: WITHOUT_NFT || (process.getuid?.() !== 0 && 'needs root to add an address') },
   () => {
     const address = '198.51.100.53';
     let dir: string;
