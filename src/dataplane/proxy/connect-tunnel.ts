@@ -9,7 +9,7 @@ import { DialError } from '../net/dial.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import type { GateTarget } from './gate.js';
-import { openAdmittedTunnel, tunnelWithSniCheck } from './guarded-tunnel.js';
+import { openAdmittedTunnel, tunnelCheckingFirstBytes } from './guarded-tunnel.js';
 import { authText, refusalText, writeRaw } from './respond.js';
 
 /** The same bytes for every tunnel: encoded once, not per write. */
@@ -80,5 +80,5 @@ export async function handleConnect(
     return;
   }
   socket.write(CONNECTED);
-  await tunnelWithSniCheck(ctx, admitted, upstream, new ByteReader(socket, head));
+  await tunnelCheckingFirstBytes(ctx, admitted, upstream, new ByteReader(socket, head));
 }

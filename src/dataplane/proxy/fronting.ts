@@ -71,16 +71,8 @@ export function hostRefusal(
   target: GateTarget,
   hostHeader: string,
 ): Decision | undefined {
-  const header = hostHeaderTarget(hostHeader, target.port);
-  const host = normaliseHost(target.host);
-  if (header && host.ok && header.host === host.host.name) return undefined;
-  let judged: Decision | undefined;
-  if (header) {
-    judged = decide(compiled, { host: header.host, port: target.port, transport: 'tcp' });
-    if (judged.verdict === 'allow') return undefined;
-  }
-  const decision = frontingDecision(compiled, target, 'host_mismatch', judged);
-  return { ...decision, error: `HTTP Host "${hostHeader}"` };
+  const real = hostHeaderTarget(hostHeader, target.port)?.host;
+  return realNameRefusal(compiled, target, real, 'host_mismatch', `HTTP Host "${hostHeader}"`);
 }
 
 /**
@@ -93,13 +85,28 @@ export function sniRefusal(
   serverName: string,
 ): Decision | undefined {
   const sni = normaliseHost(serverName);
+  const real = sni.ok ? sni.host.name : undefined;
+  return realNameRefusal(compiled, target, real, 'sni_mismatch', `TLS server name "${serverName}"`);
+}
+
+/**
+ * The name a tunnel's bytes really ask for (`real`, canonical; undefined when it does not parse)
+ * against the name it was admitted for: the same name passes, another one passes only if the
+ * policy allows it on the tunnel's port.
+ */
+function realNameRefusal(
+  compiled: CompiledPolicy,
+  target: GateTarget,
+  real: string | undefined,
+  reason: 'host_mismatch' | 'sni_mismatch',
+  what: string,
+): Decision | undefined {
   const host = normaliseHost(target.host);
-  if (sni.ok && host.ok && sni.host.name === host.host.name) return undefined;
+  if (real !== undefined && host.ok && real === host.host.name) return undefined;
   let judged: Decision | undefined;
-  if (sni.ok) {
-    judged = decide(compiled, { host: sni.host.name, port: target.port, transport: 'tcp' });
+  if (real !== undefined) {
+    judged = decide(compiled, { host: real, port: target.port, transport: 'tcp' });
     if (judged.verdict === 'allow') return undefined;
   }
-  const decision = frontingDecision(compiled, target, 'sni_mismatch', judged);
-  return { ...decision, error: `TLS server name "${serverName}"` };
+  return { ...frontingDecision(compiled, target, reason, judged), error: what };
 }

@@ -142,7 +142,8 @@ export class Gate {
         destination: eventDestination(decision, target),
         description: `${explain(decision)}${how}`,
       });
-    return { ok: true, decision, address, ...(viaParent ? { viaParent } : {}) };
+    // Two literals, not a spread: this runs once per admitted request.
+    return viaParent ? { ok: true, decision, address, viaParent } : { ok: true, decision, address };
   }
 
   /** The parent proxy resolves and connects; egress records the decision without a lookup. */

@@ -1,8 +1,8 @@
 /**
  * The end of the request path shared by CONNECT, SOCKS5 and transparent mode: dial exactly the
- * admitted address, then (for proxy tunnels) peek the client's first bytes and refuse a TLS
- * ClientHello whose server name the policy would not allow (domain fronting), then join the
- * two sockets and record how the tunnel ended.
+ * admitted address, then (for proxy tunnels, and redirected ones admitted by address) peek the
+ * client's first bytes and refuse a TLS ClientHello, or an HTTP Host, naming what the policy
+ * would not allow (domain fronting), then join the two sockets and record how the tunnel ended.
  */
 import type { Socket } from 'node:net';
 import { explain } from '../../policy/engine/explain.js';
@@ -94,7 +94,7 @@ export async function openAdmittedTunnel(
  * `checkHost` (a tunnel admitted by its address alone), an HTTP request whose Host the policy
  * would not allow is refused the same way, with a 403.
  */
-export async function tunnelWithSniCheck(
+export async function tunnelCheckingFirstBytes(
   ctx: ProxyContext,
   tunnel: AdmittedTunnel,
   upstream: Socket,

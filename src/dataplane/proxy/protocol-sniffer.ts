@@ -1,13 +1,15 @@
 /**
  * One port for HTTP proxying and SOCKS5: the first byte a client sends tells them apart (SOCKS5
  * greetings start with 0x05; no HTTP method does). A CONNECT head that arrived whole in that
- * first read and is plainly well-formed goes straight to the tunnel handler (connect-head.ts);
- * node:http's parser and request objects would cost a tunnel more than its admission does. node:http attaches its parser in its own
- * `connection` listener, so that listener is taken off the server and called here only once
- * the first byte has shown an HTTP client. The byte is put back (unshift) before node:http
- * sees the socket; from then on node:http reads the socket natively, so the cost is one read
- * per connection, nothing per request. The http server keeps listening on the port itself, so
- * its header and request timeouts and idle-connection tracking work as before.
+ * first read and is plainly well-formed goes straight to the tunnel handler (connect-head.ts):
+ * node:http's parser and request objects would cost a tunnel more than its admission does.
+ *
+ * node:http attaches its parser in its own `connection` listener, so that listener is taken off
+ * the server and called here only once the first byte has shown an HTTP client. The byte is
+ * put back (unshift) before node:http sees the socket; from then on node:http reads the socket
+ * natively, so the cost is one read per connection, nothing per request. The http server keeps
+ * listening on the port itself, so its header and request timeouts and idle-connection
+ * tracking work as before.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';

@@ -26,7 +26,7 @@ import {
 import type { Identification } from './client-identity.js';
 import type { ProxyContext } from './context.js';
 import type { Admission, GateTarget } from './gate.js';
-import { openAdmittedTunnel, tunnelWithSniCheck } from './guarded-tunnel.js';
+import { openAdmittedTunnel, tunnelCheckingFirstBytes } from './guarded-tunnel.js';
 import { protocolRefusal } from './protocol-refusal.js';
 import { StreamListener } from './stream-listener.js';
 
@@ -164,7 +164,7 @@ export async function handleSocks5(
       port: upstream.localPort ?? 0,
     }),
   );
-  await tunnelWithSniCheck(ctx, admitted, upstream, reader);
+  await tunnelCheckingFirstBytes(ctx, admitted, upstream, reader);
 }
 
 /** A listener that speaks only SOCKS5 (`--socks-listen`). */

@@ -22,7 +22,12 @@ import { MAX_CLIENT_HELLO_BYTES } from '../protocols/tls-client-hello.js';
 import type { ProxyContext } from './context.js';
 import { failureResponse } from './deny-response.js';
 import type { Admission, GateTarget } from './gate.js';
-import { openAdmittedTunnel, refuseTls, relay, tunnelWithSniCheck } from './guarded-tunnel.js';
+import {
+  openAdmittedTunnel,
+  refuseTls,
+  relay,
+  tunnelCheckingFirstBytes,
+} from './guarded-tunnel.js';
 import type { Identification } from './client-identity.js';
 import { hostHeaderTarget } from './http-forward.js';
 import { protocolRefusal } from './protocol-refusal.js';
@@ -187,7 +192,7 @@ async function admitByAddress(
     socket.destroy();
     return;
   }
-  await tunnelWithSniCheck(ctx, opened.tunnel, opened.upstream, reader, { checkHost: true });
+  await tunnelCheckingFirstBytes(ctx, opened.tunnel, opened.upstream, reader, { checkHost: true });
 }
 
 /** `--transparent-listen HOST:PORT[=ORIGINAL_PORT]`. */
