@@ -53,6 +53,19 @@ const SECTIONS: Record<string, Section> = {
   },
 };
 
+/**
+ * Waits (at most a minute) for the previous section's load to die down: the proxy section
+ * leaves the machine at a load average of 3-4, and the next section's timings would measure
+ * that instead of egress. Says what it waited for.
+ */
+async function settle(): Promise<string> {
+  const started = Date.now();
+  while (loadavg()[0]! > 1.5 && Date.now() - started < 60_000)
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const waited = Math.round((Date.now() - started) / 1000);
+  return `waited ${waited} s for the previous section's load to settle; 1-minute load average ${loadavg()[0]!.toFixed(2)}`;
+}
+
 function parseSize(text: string): number {
   const m = /^([0-9]+)(k?)$/i.exec(text.trim());
   if (!m) throw new Error(`"${text}" is not a size (write 1000 or 1k)`);
@@ -103,9 +116,10 @@ async function main(): Promise<number> {
     `node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${load()}`,
   );
   let allMet = true;
-  for (const name of parsed.sections) {
+  for (const [i, name] of parsed.sections.entries()) {
     const section = SECTIONS[name]!;
     console.log(`\n## ${section.title}\n`);
+    if (i > 0) console.log(`(${await settle()}.)\n`);
     allMet = (await section.run(parsed.options)) && allMet;
   }
   // Other work on the machine moves these numbers a lot: show how busy it was.
