@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 let esbuild;
@@ -120,7 +120,11 @@ const warm = spawnSync(
   ],
   { stdio: 'ignore', timeout: 30_000 },
 );
-if (!existsSync(join(outdir, 'egress.cjs.v8cache')))
+// The same tag as bin/egress's (same node, no V8 flags): see src/cli/code-cache.ts.
+const { codeCachePath } = await import(
+  pathToFileURL(join(root, 'dist', 'src', 'cli', 'code-cache.js')).href
+);
+if (!existsSync(codeCachePath(join(outdir, 'egress.cjs'))))
   process.stderr.write(
     `egress: no code cache was written (warm-up ${warm.error?.message ?? `exit ${warm.status}`}); the CLI starts without one\n`,
   );

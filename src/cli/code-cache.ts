@@ -12,11 +12,17 @@
  * (scripts/bundle.mjs); V8 rejects a cache from another Node version or other V8 flags, and
  * then it is written again after the run, when the directory is writable (atomically, so a
  * concurrent start never reads half a file).
+ *
+ * One file per V8 version-and-flags tag (`v8.cachedDataVersionTag()`): `egress proxy
+ * --workers` starts its workers with another young-generation size, and `NODE_OPTIONS` may set
+ * V8 flags. With one shared file, each such start would reject the other's cache and write
+ * its own, and the next plain `egress run` would compile the bundle from scratch again.
  */
 import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import v8 from 'node:v8';
 import vm from 'node:vm';
 
 export interface CachedModule<T> {
@@ -28,7 +34,7 @@ export interface CachedModule<T> {
 }
 
 export function codeCachePath(file: string): string {
-  return `${file}.v8cache`;
+  return `${file}.${v8.cachedDataVersionTag().toString(16)}.v8cache`;
 }
 
 function readCache(path: string): Buffer | undefined {

@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { codeCachePath, loadWithCodeCache } from '../../src/cli/code-cache.js';
 
@@ -66,7 +66,7 @@ describe('code-cache loader', () => {
     assert.equal(loaded.cache, 'none');
     assert.equal(loaded.exports.answer(), 42);
     assert.doesNotThrow(() => loaded.saveCacheIfStale());
-    assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', 'bundle.cjs.v8cache']);
+    assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', basename(codeCachePath(file))]);
   });
 
   it('import() of a module chosen at run time works, with and without the cache', async () => {
