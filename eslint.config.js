@@ -75,6 +75,31 @@ export default tseslint.config(
     },
   },
   {
+    // The wire contracts shared by the data plane, the control plane and the console.
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioPaths.map((p) => ({
+            ...p,
+            message: 'src/protocol is pure and browser-safe: no Node I/O modules.',
+          })),
+          patterns: [
+            {
+              group: ['**/dataplane/**', '**/control/**', '**/cli/**', 'node:*'],
+              message: 'src/protocol may import src/policy only.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'src/protocol is pure: take configuration as arguments.' },
+      ],
+    },
+  },
+  {
     files: ['src/control/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compilePolicy, decide, decideIngress, emptyPolicy } from '../../src/policy/index.js';
 import { AuditLog, AuditUnavailableError } from '../../src/dataplane/events/audit-log.js';
-import { buildEvent, EVENT_FIELDS, EVENT_TYPES } from '../../src/dataplane/events/event.js';
+import { buildEvent, EVENT_FIELDS, EVENT_TYPES } from '../../src/protocol/audit-event.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
-import { EventClock, stampAt } from '../../src/dataplane/events/uuidv7.js';
+import { EventClock, stampAt } from '../../src/protocol/event-id.js';
 
 const client = { workspace: 'ws', session: 's1', user: 'u', address: '127.0.0.1' };
 

@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
-import { uuidv7 } from '../../src/dataplane/events/uuidv7.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
+import { uuidv7 } from '../../src/protocol/event-id.js';
 import { runTunnel, type TunnelResult } from '../../src/dataplane/proxy/tunnel.js';
 
 const CLIENT = { workspace: null, session: null, user: null, address: null };

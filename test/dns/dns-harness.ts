@@ -11,7 +11,7 @@ import dnsPacket, { type Answer, type DecodedPacket, type Question } from 'dns-p
 import { compilePolicy } from '../../src/policy/index.js';
 import { parseNative } from '../../src/policy/formats/native/parse.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
 import { silentLogger } from '../../src/dataplane/log.js';
 import { ListenerPolicy } from '../../src/dataplane/proxy/client-identity.js';
 import { DnsCache, type DnsCacheOptions } from '../../src/dataplane/dns/dns-cache.js';

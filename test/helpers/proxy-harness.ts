@@ -11,7 +11,7 @@ import { compilePolicy } from '../../src/policy/index.js';
 import { parseNative } from '../../src/policy/formats/native/parse.js';
 import { AuditLog } from '../../src/dataplane/events/audit-log.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
 import { silentLogger } from '../../src/dataplane/log.js';
 import { SystemResolver, type Resolver } from '../../src/dataplane/net/resolver.js';
 import { ListenerPolicy } from '../../src/dataplane/proxy/client-identity.js';

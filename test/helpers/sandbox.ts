@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
 
 export interface RunOutcome {
   code: number | null;

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
 import { Deciders } from '../../src/dataplane/decider/deciders.js';
 import { readAnswer } from '../../src/dataplane/decider/answer.js';
 import { AnswerCache } from '../../src/dataplane/decider/answer-cache.js';

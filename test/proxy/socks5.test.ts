@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { compilePolicy } from '../../src/policy/index.js';
 import { parseNative } from '../../src/policy/formats/native/parse.js';
 import { EventBus } from '../../src/dataplane/events/event-bus.js';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
 import { silentLogger } from '../../src/dataplane/log.js';
 import { SystemResolver } from '../../src/dataplane/net/resolver.js';
 import { WorkspacePolicies } from '../../src/dataplane/proxy/client-identity.js';

@@ -11,7 +11,7 @@ import {
   parseTransparentListen,
 } from '../../src/dataplane/proxy/transparent.js';
 import { parseHttpHead } from '../../src/dataplane/protocols/http-head.js';
-import type { AuditEvent } from '../../src/dataplane/events/event.js';
+import type { AuditEvent } from '../../src/protocol/audit-event.js';
 import {
   eventually,
   startOrigin,

@@ -14,7 +14,7 @@ import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
 import { checkCaFiles } from '../../dataplane/inspect/upstream.js';
 import { CertificateAuthority } from '../../dataplane/inspect/certificate-authority.js';
 import { upstreamsFor } from '../../dataplane/dns/setup.js';
-import { uuidv7 } from '../../dataplane/events/uuidv7.js';
+import { uuidv7 } from '../../protocol/event-id.js';
 import { SandboxEntrances } from '../../dataplane/sandbox/entrances.js';
 import { hiddenPaths, RunFiles } from '../../dataplane/sandbox/run-files.js';
 import { sandboxEnv, type TrustFiles } from '../../dataplane/sandbox/sandbox-env.js';

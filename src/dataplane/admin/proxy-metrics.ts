@@ -12,7 +12,7 @@ import {
   type MetricObjectWithValues,
   type MetricValue,
 } from 'prom-client';
-import type { AuditEvent } from '../events/event.js';
+import type { AuditEvent } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
 
 export interface MetricSources {

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { CompiledPolicy, Decision } from '../../policy/index.js';
 import type { DeciderSettings } from '../../policy/model.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DeciderClient } from '../proxy/decider-client.js';
 import type { GateTarget } from '../proxy/gate.js';

@@ -12,7 +12,7 @@ import dnsPacket, { type Answer, type DecodedPacket, type Question } from 'dns-p
 import type { Logger } from 'pino';
 import { questionMayBeAllowed, type Decision } from '../../policy/index.js';
 import { explain } from '../../policy/engine/explain.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { PolicyProvider } from '../proxy/client-identity.js';
 import { noPolicyDecision } from '../proxy/gate.js';

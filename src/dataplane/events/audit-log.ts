@@ -16,7 +16,7 @@
  * through unrecorded.
  */
 import { close as closeFd, fdatasync, open, write } from 'node:fs';
-import type { AuditEvent } from './event.js';
+import type { AuditEvent } from '../../protocol/audit-event.js';
 
 export class AuditUnavailableError extends Error {
   override name = 'AuditUnavailableError';

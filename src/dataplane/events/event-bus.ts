@@ -4,8 +4,8 @@
  * synchronously and can never block or break the data path.
  */
 import type { AuditLog } from './audit-log.js';
-import { buildEvent, type AuditEvent, type EventInput } from './event.js';
-import { EventClock } from './uuidv7.js';
+import { buildEvent, type AuditEvent, type EventInput } from '../../protocol/audit-event.js';
+import { EventClock } from '../../protocol/event-id.js';
 
 export type EventListener = (event: AuditEvent) => void;
 

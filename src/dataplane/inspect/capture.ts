@@ -13,7 +13,7 @@ import {
   inflateSync,
 } from 'node:zlib';
 import type { Decision } from '../../policy/index.js';
-import type { ClientContext, EventDestination, EventInput } from '../events/event.js';
+import type { ClientContext, EventDestination, EventInput } from '../../protocol/audit-event.js';
 import { Redactor, type RecordedHeaders } from './redact.js';
 
 /** Keeps the first `limit` bytes of a stream and counts all of them. */

@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { explain, type CompiledPolicy, type Decision } from '../../policy/index.js';
-import type { ClientContext, EventDestination } from '../events/event.js';
+import type { ClientContext, EventDestination } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
 import { dialErrorFrom } from '../net/dial.js';
 import type { ProxyContext, ProxyLimits } from '../proxy/context.js';

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { CompiledPolicy } from '../../policy/index.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 
 export type Identification =
   | { ok: true; client: ClientContext; compiled: CompiledPolicy | null }

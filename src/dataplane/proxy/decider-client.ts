@@ -4,7 +4,7 @@
  * malformed answer must come back as a deny (decider_timeout, decider_error, decider_bad_return).
  */
 import type { CompiledPolicy, Decision } from '../../policy/index.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import type { GateTarget } from './gate.js';
 
 export interface DeciderClient {

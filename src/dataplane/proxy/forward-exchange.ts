@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Dispatcher } from 'undici';
 import { explain } from '../../policy/engine/explain.js';
 import type { Decision } from '../../policy/index.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import type { ExchangeRecorder } from '../inspect/capture.js';
 import { dialErrorFrom } from '../net/dial.js';
 import type { ProxyContext } from './context.js';

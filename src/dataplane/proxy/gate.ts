@@ -19,7 +19,7 @@ import {
 } from '../../policy/index.js';
 import type { DestinationQuery } from '../../policy/decision.js';
 import { parseIp } from '../../policy/normalise/ip.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
 import { ResolveError, type Resolver } from '../net/resolver.js';
 import type { DeciderClient } from './decider-client.js';

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { explain } from '../../policy/engine/explain.js';
 import type { CompiledPolicy, Decision } from '../../policy/index.js';
 import { normaliseHost } from '../../policy/normalise/host.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import { ByteReader } from '../net/byte-reader.js';
 import { dial, DialError } from '../net/dial.js';
 import { connectThroughParent } from '../net/parent-proxy.js';

@@ -12,7 +12,7 @@
  */
 import { decideIngress, explain, type CompiledPolicy } from '../../policy/index.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import type { BridgeIngress } from './protocol.js';
 
 export interface IngressEventsOptions {

@@ -20,7 +20,7 @@ import {
 } from '../../policy/learn/learned-policy.js';
 import type { Policy } from '../../policy/model.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { AuditEvent } from '../events/event.js';
+import type { AuditEvent } from '../../protocol/audit-event.js';
 import { addCount, countedDestination } from './counted-destination.js';
 
 function kindOf(event: AuditEvent): ObservationKind | null {

@@ -14,7 +14,7 @@ import { constants } from 'node:os';
 import type { CompiledPolicy } from '../../policy/index.js';
 import { decide } from '../../policy/index.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { ClientContext } from '../events/event.js';
+import type { ClientContext } from '../../protocol/audit-event.js';
 import {
   BridgeProcess,
   userNamespaceBlocker,

@@ -6,7 +6,7 @@
  */
 import { suggestAllowRule } from '../../policy/engine/suggest-rule.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { AuditEvent } from '../events/event.js';
+import type { AuditEvent } from '../../protocol/audit-event.js';
 import { addCount, countedDestination, type CountedKind } from './counted-destination.js';
 
 export type DenialKind = CountedKind;

@@ -18,7 +18,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import type { CompiledPolicy, Decision } from '../../policy/index.js';
 import { decideObservedAddress, explain } from '../../policy/index.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { ClientContext, EventDestination } from '../events/event.js';
+import type { ClientContext, EventDestination } from '../../protocol/audit-event.js';
 import { ORIGIN_TIMEOUT_S } from './netns-rules.js';
 import type { OriginLookup } from './origin-lookup.js';
 import { SANDBOX_SOURCE_V4, SANDBOX_SOURCE_V6 } from './protocol.js';

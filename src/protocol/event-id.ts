@@ -1,9 +1,9 @@
 /** UUIDv7 (RFC 9562): time-ordered ids, so audit events sort by id as they sort by time. */
-import { randomUUID } from 'node:crypto';
 
 /**
- * The random bits come from randomUUID(), which draws from a batched entropy cache: one
- * randomBytes(16) per event was a CSPRNG call (and a getpid system call) on every request.
+ * The random bits come from crypto.randomUUID() (Web Crypto, so this file runs in browsers too;
+ * in Node it draws from a batched entropy cache: one randomBytes(16) per event was a CSPRNG call
+ * and a getpid system call on every request).
  */
 export function uuidv7(ms: number = Date.now()): string {
   return uuidv7Prefix(ms) + uuidv7Rest();
@@ -17,7 +17,7 @@ function uuidv7Prefix(ms: number): string {
 
 /** The random rest, from a v4 layout xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx (V carries the variant). */
 function uuidv7Rest(): string {
-  const random = randomUUID();
+  const random = globalThis.crypto.randomUUID();
   return `${random.slice(15, 18)}-${random.slice(19)}`;
 }
 

@@ -3,9 +3,9 @@
  * shape for every producer (proxy, DNS, sandbox) and every consumer (audit log, control plane).
  * Field names are exported constants so producers and queries cannot drift apart.
  */
-import type { Decision, RuleRef } from '../../policy/decision.js';
-import type { Mode, Transport, Verdict } from '../../policy/model.js';
-import { stampAt, type EventStamp } from './uuidv7.js';
+import type { Decision, RuleRef } from '../policy/decision.js';
+import type { Mode, Transport, Verdict } from '../policy/model.js';
+import { stampAt, type EventStamp } from './event-id.js';
 
 export const EVENT_TYPES = [
   'request.opened',
