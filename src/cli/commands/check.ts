@@ -1,5 +1,6 @@
 /** `egress check`: decide destinations against a policy, as a table or as JSON. */
 import { compilePolicy, decide, explain, type Decision } from '../../policy/index.js';
+import { checkReport } from '../../policy/check-report.js';
 import { parseDestinationArg, type DestinationArg } from '../../policy/destination.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
@@ -34,20 +35,11 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
   });
   const loaded = loadPolicyFromOptions(options);
   const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
-  const decisions = parsed.map((dest) => ({ dest, decision: decide(compiled, dest) }));
   if (options.json) {
-    const out = decisions.map(({ dest, decision }) => ({
-      ...decision,
-      // `destination` is the argument as given (DESIGN.md 6); the normalised one is `target`.
-      destination: dest.input,
-      target: decision.destination,
-      ...(dest.scheme ? { scheme: dest.scheme } : {}),
-      ...(dest.path ? { path: dest.path } : {}),
-      explanation: explain(decision),
-    }));
-    io.out(JSON.stringify(out, null, 2) + '\n');
+    io.out(JSON.stringify(checkReport(compiled, parsed), null, 2) + '\n');
     return EXIT_OK;
   }
+  const decisions = parsed.map((dest) => ({ dest, decision: decide(compiled, dest) }));
   const p = loaded.policy;
   io.out(`policy "${p.name}" (${p.mode}, default ${p.default}, version ${compiled.version})\n`);
   const rows = decisions.map(({ dest, decision }) => [
