@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ApiError, PROBLEM_CONTENT_TYPE } from './problem.js';
+import { fromStoreError, isStoreError } from './store-errors.js';
 
 export function problemResponse(err: ApiError): Response {
   return new Response(JSON.stringify(err.toProblem()), {
@@ -33,6 +34,7 @@ export type ErrorLogger = (message: string, fields: Record<string, unknown>) => 
 export function toApiError(err: unknown, log: ErrorLogger, c: Context): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) return fromHttpException(err);
+  if (isStoreError(err)) return fromStoreError(err);
   const reference = globalThis.crypto.randomUUID();
   log('internal error', {
     reference,

@@ -19,11 +19,14 @@ export interface Grant {
 }
 
 export interface Principal {
-  userId: string;
-  userName: string;
+  /** The user's id, or the node's. */
+  id: string;
+  /** The user's name (what events record as `user`), or the node's. */
+  name: string;
   grants: Grant[];
-  /** Node tokens may only ingest events. */
+  /** Node tokens may only send events (for the workspaces beneath `nodeScope`). */
   kind: 'user' | 'node';
+  nodeScope?: string;
 }
 
 export class Authorizer {

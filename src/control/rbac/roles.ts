@@ -40,7 +40,7 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
     description: 'Manages network security in one organisation.',
     permissions: [MANAGE],
     builtIn: true,
-    bindableAt: ['org'],
+    bindableAt: ['organisation'],
   },
   {
     name: 'project-owner',

@@ -4,7 +4,7 @@
  * the scope's identity in RBAC: a binding at a path grants at it and at every path beneath it.
  */
 
-export type ScopeKind = 'platform' | 'org' | 'project' | 'workspace';
+export type ScopeKind = 'platform' | 'organisation' | 'project' | 'workspace';
 
 export interface ScopeRef {
   kind: ScopeKind;
@@ -22,7 +22,7 @@ export function scopePath(ref: ScopeRef): string {
   switch (ref.kind) {
     case 'platform':
       return PLATFORM_PATH;
-    case 'org':
+    case 'organisation':
       return `orgs/${ref.org}`;
     case 'project':
       return `orgs/${ref.org}/projects/${ref.project}`;
@@ -39,7 +39,7 @@ export function parseScopePath(path: string): ScopeRef | undefined {
   if (!names.every((n) => SCOPE_NAME_PATTERN.test(n))) return undefined;
   const keys = parts.filter((_, i) => i % 2 === 0).join('/');
   const [org, project, workspace] = names;
-  if (keys === 'orgs' && parts.length === 2) return { kind: 'org', org: org! };
+  if (keys === 'orgs' && parts.length === 2) return { kind: 'organisation', org: org! };
   if (keys === 'orgs/projects' && parts.length === 4)
     return { kind: 'project', org: org!, project: project! };
   if (keys === 'orgs/projects/workspaces' && parts.length === 6)
@@ -74,7 +74,7 @@ export function describeScope(path: string): string {
   switch (ref.kind) {
     case 'platform':
       return 'the platform';
-    case 'org':
+    case 'organisation':
       return `organisation ${ref.org}`;
     case 'project':
       return `project ${ref.org}/${ref.project}`;
