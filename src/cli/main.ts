@@ -12,6 +12,7 @@ import type { RunCommandOptions } from './commands/run.js';
 import type { SpawnedBridge } from '../dataplane/sandbox/launcher.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
+import { register as registerServe } from './commands/serve.js';
 import type { PolicyOptions } from './load-policy.js';
 
 const VERSION = '0.1.0';
@@ -208,6 +209,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, early: EarlyStart
     .description('print the JSON Schema of the native policy format (for editors)')
     .action(async () => setExit((await import('./commands/schema.js')).runSchema(io)));
 
+  registerServe(program, io, setExit);
   return program;
 }
 

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ControlServerOptions {
-  fetch: (request: Request, env: unknown) => Response | Promise<Response>;
+  fetch: (request: Request, env: never) => Response | Promise<Response>;
   host: string;
   port: number;
   drainMs?: number;
@@ -27,7 +27,7 @@ export class ControlServer {
       fetch: async (request, env) => {
         this.inFlight++;
         try {
-          return await fetch(request, env);
+          return await fetch(request, env as never);
         } finally {
           if (--this.inFlight === 0) this.idle?.();
         }

@@ -209,7 +209,8 @@ export const User = z
   .object({
     id: z.string(),
     name: z.string(),
-    kind: z.enum(['user', 'node']),
+    kind: z.enum(['human', 'service']),
+    displayName: z.string().nullable(),
     createdAt: z.string(),
   })
   .openapi('User');
@@ -217,12 +218,16 @@ export const User = z
 export const CreateUser = z
   .strictObject({
     name: ScopeName.describe('login name'),
-    kind: z.enum(['user', 'node']).default('user').describe('node: may only send events'),
+    kind: z.enum(['human', 'service']).default('human'),
+    displayName: z.string().trim().min(1).max(200).optional(),
   })
   .openapi('CreateUser');
 
 export const CreateToken = z
-  .strictObject({ name: z.string().trim().min(1).max(200).default('token') })
+  .strictObject({
+    name: z.string().trim().min(1).max(200).default('token'),
+    expiresInDays: z.number().int().min(1).max(3650).optional(),
+  })
   .openapi('CreateToken');
 
 export const TokenInfo = z
@@ -230,9 +235,30 @@ export const TokenInfo = z
     id: z.string(),
     name: z.string(),
     createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
     token: z.string().optional().describe('the secret: shown only in the answer that created it'),
   })
   .openapi('Token');
+
+export const Node = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scope: z.string(),
+    createdAt: z.string(),
+    lastContactAt: z.string().nullable(),
+    token: z.string().optional().describe('the node token: shown only when the node is created'),
+  })
+  .openapi('Node');
+
+export const CreateNode = z
+  .strictObject({
+    name: ScopeName,
+    scope: z.string().max(400).default('platform').describe('the scope whose workspaces it serves'),
+  })
+  .openapi('CreateNode');
 
 export const PermissionEnum = z.enum(PERMISSIONS as unknown as [string, ...string[]]);
 
@@ -258,6 +284,7 @@ export const RoleBinding = z
   .object({
     id: z.string(),
     user: z.string(),
+    userId: z.string(),
     role: z.string(),
     scope: z.string(),
     createdAt: z.string(),
@@ -272,5 +299,8 @@ export const Me = z
   .object({
     user: User,
     bindings: z.array(RoleBinding),
+    permissions: z
+      .array(z.object({ scope: z.string(), permissions: z.array(PermissionEnum) }))
+      .describe('what the bindings grant, per scope (and beneath it)'),
   })
   .openapi('Me');

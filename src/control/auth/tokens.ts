@@ -3,17 +3,15 @@
  * by its digest, and the digest found is compared with the presented one in constant time, so
  * neither the lookup nor the comparison tells an attacker how much of a guess was right.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+export { hashToken } from '../store/token-hash.js';
 
 /** A recognisable prefix lets secret scanners find leaked tokens. */
 export const TOKEN_PREFIX = 'egress_';
 
 export function newToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');
-}
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** Constant-time comparison of two hex digests (different lengths never match). */

@@ -19,7 +19,7 @@ export function fromStoreError(err: StoreError): ApiError {
   if (err instanceof VersionConflictError)
     return new ApiError(412, 'version_conflict', err.message, {
       extensions: { currentVersion: err.currentVersion },
-      headers: { etag: `"${err.currentVersion}"` },
+      headers: { etag: `"v${err.currentVersion}"` },
     });
   if (err instanceof InUseError)
     return new ApiError(409, 'in_use', err.message, { extensions: { usedBy: err.users } });
