@@ -4,13 +4,18 @@
  * vs pg_trgm for text search, the immutability trigger) are chosen by `backend`. Add new
  * migrations at the end with the next number; never edit one that has shipped.
  */
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { StoreBackend } from '../store.js';
 
 /** The text events are searched in: destination host and description. */
 export const SEARCH_TEXT_SQL = `coalesce(dest_host, '') || ' ' || description`;
 
 function initial(backend: StoreBackend): Migration {
+  // Paths and event ids are compared as bytes on both backends: PostgreSQL's default
+  // collation (en_US and the like) ignores '/' at first level, which would break the
+  // "beneath this path" ranges and make the (time, id) order locale-dependent.
+  const bytewise = (c: ColumnDefinitionBuilder) =>
+    backend === 'postgres' ? c.modifyEnd(sql`collate "C"`) : c;
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -19,7 +24,7 @@ function initial(backend: StoreBackend): Migration {
         .addColumn('kind', 'text', (c) => c.notNull())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('parent_id', 'text', (c) => c.references('scopes.id'))
-        .addColumn('path', 'text', (c) => c.notNull().unique())
+        .addColumn('path', 'text', (c) => bytewise(c.notNull().unique()))
         .addColumn('app', 'text', (c) => c.unique())
         .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
         .addColumn('token_sha256', 'text', (c) => c.unique())
@@ -123,12 +128,12 @@ function initial(backend: StoreBackend): Migration {
 
       await db.schema
         .createTable('events')
-        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => bytewise(c.primaryKey()))
         .addColumn('time_ms', 'bigint', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('severity', 'text', (c) => c.notNull())
         .addColumn('workspace', 'text')
-        .addColumn('scope', 'text')
+        .addColumn('scope', 'text', bytewise)
         .addColumn('user_name', 'text')
         .addColumn('node', 'text')
         .addColumn('request_id', 'text')
