@@ -3,11 +3,7 @@
  * (not_found → 404, already_exists / version_conflict / in_use → 409, invalid → 400).
  */
 export type StoreErrorCode =
-  | 'not_found'
-  | 'already_exists'
-  | 'version_conflict'
-  | 'in_use'
-  | 'invalid';
+  'not_found' | 'already_exists' | 'version_conflict' | 'in_use' | 'invalid';
 
 export class StoreError extends Error {
   constructor(
@@ -39,7 +35,7 @@ export class AlreadyExistsError extends StoreError {
   ) {
     super(
       'already_exists',
-      `a ${entity} with ${field} ${JSON.stringify(value)} already exists${where ? ` ${where}` : ''}`,
+      `${/^[aeiou]/.test(entity) ? 'an' : 'a'} ${entity} with ${field} ${JSON.stringify(value)} already exists${where ? ` ${where}` : ''}`,
     );
   }
 }

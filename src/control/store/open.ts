@@ -21,7 +21,10 @@ export function storeLocation(db: string | undefined, dataDir: string): StoreLoc
   return { kind: 'sqlite', path: join(dataDir, 'egress.db') };
 }
 
-export async function openStore(location: StoreLocation, options: OpenOptions = {}): Promise<Store> {
+export async function openStore(
+  location: StoreLocation,
+  options: OpenOptions = {},
+): Promise<Store> {
   if (location.kind === 'postgres') {
     const { openPostgresStore } = await import('./postgres/open.js');
     return openPostgresStore(location.url, options);

@@ -199,7 +199,10 @@ export interface Store {
    * the store needs `id`, `time`, `type`, `severity` and `description` and rejects a batch
    * missing them with `InvalidError` (nothing stored).
    */
-  appendEvents(events: readonly StorableEvent[], options?: { node?: string }): Promise<IngestResult>;
+  appendEvents(
+    events: readonly StorableEvent[],
+    options?: { node?: string },
+  ): Promise<IngestResult>;
   /**
    * One page, newest first by (time, id); `nextCursor` continues exactly after the last event
    * (stable under concurrent inserts of older or newer events: no event twice, none skipped
@@ -237,7 +240,11 @@ export interface Store {
    * Bumps the revision for a change the store cannot see itself (e.g. a built-in policy set
    * changed). Store methods that change policies, assignments and scopes call it already.
    */
-  recordChange(change: { kind: string; scope: string | null; subject?: string | null }): Promise<Change>;
+  recordChange(change: {
+    kind: string;
+    scope: string | null;
+    subject?: string | null;
+  }): Promise<Change>;
   /**
    * Calls `listener` after every committed change, from any process on the same database
    * (PostgreSQL LISTEN egress_changes; SQLite: this process only). Resolves once listening;
