@@ -193,6 +193,20 @@ export function storeCases(h: () => StoreHarness): void {
       store.createPolicy({ scopeId: org.id, name: 'empty', description: ' ', ...content('x') }),
       (e: unknown) => e instanceof InvalidError && e.field === 'description',
     );
+    // Policy names are free text (the built-in defaults have spaces and parentheses).
+    const spaced = await store.createPolicy({
+      scopeId: org.id,
+      name: 'Monitor Traffic (default)',
+      description: 'built-in',
+      ...content('x'),
+    });
+    assert.equal(spaced.policy.name, 'Monitor Traffic (default)');
+    await store.deletePolicy(spaced.policy.id);
+    for (const bad of ['', '   ', 'two\nlines'])
+      await assert.rejects(
+        store.createPolicy({ scopeId: org.id, name: bad, description: 'd', ...content('x') }),
+        (e: unknown) => e instanceof InvalidError && e.field === 'name',
+      );
     const ws = (await store.getScopeByPath('orgs/acme/projects/web/workspaces/ws1'))!;
     await assert.rejects(
       store.createPolicy({ scopeId: ws.id, name: 'p', description: 'd', ...content('x') }),

@@ -21,6 +21,22 @@ export function checkName(field: string, name: unknown): string {
   return name;
 }
 
+/**
+ * Policy names are free text (DESIGN 9.1: required, non-empty, unique in their scope; the
+ * built-in defaults are "Monitor Traffic (default)" and the like): 1-200 characters, not only
+ * spaces, no control characters. They are never a path step (policies are addressed by id).
+ */
+export function checkPolicyName(field: string, name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
+    throw new InvalidError(field, `${JSON.stringify(name)} is not a valid policy name: use 1-200 characters`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    throw new InvalidError(field, 'a policy name may not contain control characters (newlines, tabs)');
+  }
+  return name;
+}
+
 /** Workspace metadata must be a JSON object of string values. */
 export function checkMetadata(field: string, metadata: unknown): Metadata {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {

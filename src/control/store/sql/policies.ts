@@ -12,7 +12,7 @@ import {
   NotFoundError,
   VersionConflictError,
 } from '../errors.js';
-import { checkName } from '../names.js';
+import { checkPolicyName } from '../names.js';
 import type {
   NewPolicy,
   PolicyChange,
@@ -150,7 +150,7 @@ export async function createPolicy(
   ctx: Ctx,
   input: NewPolicy,
 ): Promise<{ policy: PolicyRecord; version: PolicyVersion }> {
-  const name = checkName('name', input.name);
+  const name = checkPolicyName('name', input.name);
   const description = checkDescription(input.description);
   checkContent(input);
   return atomic(ctx, async (tx) => {
@@ -197,7 +197,7 @@ export async function updatePolicy(
   change: PolicyChange,
 ): Promise<{ policy: PolicyRecord; version: PolicyVersion }> {
   checkContent(change);
-  const name = change.name === undefined ? undefined : checkName('name', change.name);
+  const name = change.name === undefined ? undefined : checkPolicyName('name', change.name);
   const description =
     change.description === undefined ? undefined : checkDescription(change.description);
   return atomic(ctx, async (tx) => {
