@@ -20,11 +20,7 @@ export function convertTests(
     const path = ['tests', i];
     const dest = parseDestinationArg(test.dest);
     if (!dest.ok) {
-      reporter.error(
-        [...path, 'dest'],
-        `not a destination: ${dest.error}`,
-        DEST_FORMS,
-      );
+      reporter.error([...path, 'dest'], `not a destination: ${dest.error}`, DEST_FORMS);
       return;
     }
     tests.push({ dest: test.dest, expect: test.expect, source: reporter.location(path) });
