@@ -52,11 +52,15 @@ function buildProgram(io: Io, setExit: (code: number) => void, early: EarlyStart
   policyOptions(program.command('check'))
     .description('decide destinations against a policy')
     .argument(
-      '<dest...>',
+      '[dest...]',
       'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port',
     )
     .option('--json', 'print one JSON array, one object per destination')
     .option('--explain', 'add one sentence per destination')
+    .option(
+      '--tests',
+      "also check the policy's tests: (in --json, one object per test after DESTs)",
+    )
     .action(async (dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) =>
       setExit((await import('./commands/check.js')).runCheck(dests, opts, io)),
     );
