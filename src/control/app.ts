@@ -55,7 +55,10 @@ export function buildApp(options: BuildAppOptions): OpenAPIHono<ApiEnv> {
     store: options.store,
     clock: options.clock ?? systemClock,
     limiter: options.limiter ?? new FailedLoginLimiter(),
-    log: options.log ?? ((message, fields) => process.stderr.write(JSON.stringify({ level: 'error', message, ...fields }) + '\n')),
+    log:
+      options.log ??
+      ((message, fields) =>
+        process.stderr.write(JSON.stringify({ level: 'error', message, ...fields }) + '\n')),
     hostRegistries: options.hostRegistries ?? [],
     ecosystemExtras: options.ecosystemExtras ?? {},
   };

@@ -28,9 +28,22 @@ export async function bootstrap(
     const users = await tx.listUsers();
     if (users.length === 0) {
       const token = given ?? newToken();
-      const admin = await tx.createUser({ name: ADMIN_USER, kind: 'human', displayName: 'Administrator' });
-      await tx.grantRole({ userId: admin.id, role: 'security-officer', scopeId: platform.id, by: null });
-      await tx.createToken({ userId: admin.id, name: 'admin token', tokenSha256: hashToken(token) });
+      const admin = await tx.createUser({
+        name: ADMIN_USER,
+        kind: 'human',
+        displayName: 'Administrator',
+      });
+      await tx.grantRole({
+        userId: admin.id,
+        role: 'security-officer',
+        scopeId: platform.id,
+        by: null,
+      });
+      await tx.createToken({
+        userId: admin.id,
+        name: 'admin token',
+        tokenSha256: hashToken(token),
+      });
       await tx.appendEvents([
         changeEvent(
           {
@@ -49,7 +62,11 @@ export async function bootstrap(
     if (given && !(await tx.findTokenByHash(hashToken(given)))) {
       const admin = await tx.getUserByName(ADMIN_USER);
       if (admin) {
-        await tx.createToken({ userId: admin.id, name: 'EGRESS_ADMIN_TOKEN', tokenSha256: hashToken(given) });
+        await tx.createToken({
+          userId: admin.id,
+          name: 'EGRESS_ADMIN_TOKEN',
+          tokenSha256: hashToken(given),
+        });
         return { adminToken: given, createdAdmin: false };
       }
     }

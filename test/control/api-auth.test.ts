@@ -41,7 +41,10 @@ describe('failed logins', () => {
     const stored = await control.store.findTokenByHash(created.body.token);
     assert.equal(stored, null, 'the secret itself is no key');
     assert.equal((await control.as(created.body.token)('GET', '/api/v1/me')).status, 200);
-    assert.equal((await control.admin('DELETE', `/api/v1/me/tokens/${created.body.id}`)).status, 204);
+    assert.equal(
+      (await control.admin('DELETE', `/api/v1/me/tokens/${created.body.id}`)).status,
+      204,
+    );
     assert.equal((await control.as(created.body.token)('GET', '/api/v1/me')).status, 401);
   });
 });

@@ -35,7 +35,9 @@ describe('policies through the API', () => {
     assert.equal(read.headers.get('etag'), '"v1"');
     assert.match(read.body.native, /github\.com/);
 
-    const change = { source: 'version: 1\nname: e\nmode: restrict\nrules:\n  - allow: [github.com, gitlab.com]\n' };
+    const change = {
+      source: 'version: 1\nname: e\nmode: restrict\nrules:\n  - allow: [github.com, gitlab.com]\n',
+    };
     const missing = await api('PUT', `/api/v1/policies/${id}`, change);
     assert.equal(missing.status, 428);
     assert.equal(missing.body.code, 'precondition_required');
@@ -44,18 +46,31 @@ describe('policies through the API', () => {
     assert.equal(first.headers.get('etag'), '"v2"');
     assert.equal(first.body.version, 2);
     // A second editor who read version 1 cannot overwrite version 2 unseen.
-    const second = await api('PUT', `/api/v1/policies/${id}`, { description: 'mine' }, { 'if-match': '"v1"' });
+    const second = await api(
+      'PUT',
+      `/api/v1/policies/${id}`,
+      { description: 'mine' },
+      { 'if-match': '"v1"' },
+    );
     assert.equal(second.status, 412);
     assert.equal(second.body.code, 'version_conflict');
     assert.equal(second.body.currentVersion, 2);
     assert.equal(second.headers.get('etag'), '"v2"');
     assert.equal((await api('GET', `/api/v1/policies/${id}`)).body.description, 'edited twice');
-    const bad = await api('PUT', `/api/v1/policies/${id}`, { description: 'x' }, { 'if-match': 'yesterday' });
+    const bad = await api(
+      'PUT',
+      `/api/v1/policies/${id}`,
+      { description: 'x' },
+      { 'if-match': 'yesterday' },
+    );
     assert.equal(bad.status, 400);
     assert.equal(bad.body.field, 'header.if-match');
 
     const versions = await api('GET', `/api/v1/policies/${id}/versions`);
-    assert.deepEqual(versions.body.items.map((v: { version: number }) => v.version), [1, 2]);
+    assert.deepEqual(
+      versions.body.items.map((v: { version: number }) => v.version),
+      [1, 2],
+    );
     assert.equal(versions.body.items[1].author, 'admin');
     const v1 = await api('GET', `/api/v1/policies/${id}/versions/1`);
     assert.match(v1.body.source, /allow: \[github\.com\]\n$/);
@@ -64,7 +79,9 @@ describe('policies through the API', () => {
       diff.body.diff,
       '--- v1\n+++ v2\n@@ -2,4 +2,4 @@\n name: e\n mode: restrict\n rules:\n-  - allow: [github.com]\n+  - allow: [github.com, gitlab.com]\n',
     );
-    const restored = await api('POST', `/api/v1/policies/${id}/versions/1/restore`, undefined, { 'if-match': '"v2"' });
+    const restored = await api('POST', `/api/v1/policies/${id}/versions/1/restore`, undefined, {
+      'if-match': '"v2"',
+    });
     assert.equal(restored.status, 200, restored.text);
     assert.equal(restored.body.version, 3);
     assert.equal(restored.body.source, v1.body.source);
@@ -125,7 +142,10 @@ describe('policies through the API', () => {
     const tested = await control.admin('POST', `/api/v1/policies/${created.body.id}/test`, {
       destinations: ['pypi.org', 'api.github.com', 'evil.example', '10.40.1.2:443'],
     });
-    assert.deepEqual(tested.body.map((d: { verdict: string }) => d.verdict), ['allow', 'allow', 'deny', 'allow']);
+    assert.deepEqual(
+      tested.body.map((d: { verdict: string }) => d.verdict),
+      ['allow', 'allow', 'deny', 'allow'],
+    );
 
     const hr = fixture('harden-runner/valid/single-job.yml');
     const workflow = await control.admin('POST', '/api/v1/orgs/acme/projects/web/policies', {
@@ -139,7 +159,10 @@ describe('policies through the API', () => {
     const hrTest = await control.admin('POST', `/api/v1/policies/${workflow.body.id}/test`, {
       destinations: ['api.github.com', 'github.com:22'],
     });
-    assert.deepEqual(hrTest.body.map((d: { verdict: string }) => d.verdict), ['allow', 'deny']);
+    assert.deepEqual(
+      hrTest.body.map((d: { verdict: string }) => d.verdict),
+      ['allow', 'deny'],
+    );
   });
 
   it("resolves Harden-Runner's policy: NAME from the policies at the scope and above", async () => {
@@ -148,7 +171,8 @@ describe('policies through the API', () => {
       description: 'the named policy of the release workflow',
       format: 'harden-runner',
       // A policy-store entry that is also a valid with: block on its own.
-      source: 'egress-policy: block\nallowed-endpoints: >\n  github.com:443\n  registry.npmjs.org:443\n',
+      source:
+        'egress-policy: block\nallowed-endpoints: >\n  github.com:443\n  registry.npmjs.org:443\n',
     });
     assert.equal(stored.status, 201, stored.text);
     const named = await control.admin('POST', '/api/v1/orgs/acme/projects/web/policies', {
@@ -161,7 +185,10 @@ describe('policies through the API', () => {
     const t = await control.admin('POST', `/api/v1/policies/${named.body.id}/test`, {
       destinations: ['registry.npmjs.org', 'example.com'],
     });
-    assert.deepEqual(t.body.map((d: { verdict: string }) => d.verdict), ['allow', 'deny']);
+    assert.deepEqual(
+      t.body.map((d: { verdict: string }) => d.verdict),
+      ['allow', 'deny'],
+    );
     // Not from a sibling or beneath: the platform cannot see the org's store.
     const platform = await control.admin('POST', '/api/v1/platform/policies', {
       name: 'Release',
@@ -195,14 +222,25 @@ describe('policies through the API', () => {
         'version: 1\nname: n\nmode: restrict\nrules:\n  - allow: [github.com]\ntests:\n  - { dest: "github.com", expect: allow }\n',
     });
     assert.equal(project.status, 201, project.text);
-    assert.equal((await api('PUT', '/api/v1/orgs/acme/projects/web/assignment', { policy: project.body.id, enforced: false })).status, 200);
+    assert.equal(
+      (
+        await api('PUT', '/api/v1/orgs/acme/projects/web/assignment', {
+          policy: project.body.id,
+          enforced: false,
+        })
+      ).status,
+      200,
+    );
     const lockdown = await api('POST', '/api/v1/orgs/acme/policies', {
       name: 'Lockdown',
       description: 'nothing out',
       source: 'version: 1\nname: l\nmode: restrict\nrules: []\n',
     });
     assert.equal(lockdown.status, 201, lockdown.text);
-    const refused = await api('PUT', '/api/v1/orgs/acme/assignment', { policy: lockdown.body.id, enforced: true });
+    const refused = await api('PUT', '/api/v1/orgs/acme/assignment', {
+      policy: lockdown.body.id,
+      enforced: true,
+    });
     assert.equal(refused.status, 422, refused.text);
     assert.equal(refused.body.code, 'policy_tests_failed');
     const failure = refused.body.failures[0];
@@ -212,13 +250,37 @@ describe('policies through the API', () => {
     assert.equal(failure.policy.id, project.body.id);
     assert.equal((await api('GET', '/api/v1/orgs/acme/assignment')).body.policy, null);
     // Back to the default so later cases start clean.
-    assert.equal((await api('PUT', '/api/v1/orgs/acme/projects/web/assignment', { policy: null, enforced: false })).status, 200);
+    assert.equal(
+      (
+        await api('PUT', '/api/v1/orgs/acme/projects/web/assignment', {
+          policy: null,
+          enforced: false,
+        })
+      ).status,
+      200,
+    );
   });
 
   it('refuses to delete a policy in use (409 naming the scopes), and deletes it once unused', async () => {
     const api = control.admin;
-    assert.equal((await api('PUT', '/api/v1/orgs/acme/projects/web/workspaces/ws1/assignment', { policy: defaults.restrict, enforced: false })).status, 200);
-    assert.equal((await api('PUT', '/api/v1/orgs/acme/projects/web/workspaces/ws2/assignment', { policy: defaults.restrict, enforced: false })).status, 200);
+    assert.equal(
+      (
+        await api('PUT', '/api/v1/orgs/acme/projects/web/workspaces/ws1/assignment', {
+          policy: defaults.restrict,
+          enforced: false,
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (
+        await api('PUT', '/api/v1/orgs/acme/projects/web/workspaces/ws2/assignment', {
+          policy: defaults.restrict,
+          enforced: false,
+        })
+      ).status,
+      200,
+    );
     const refused = await api('DELETE', `/api/v1/policies/${defaults.restrict}`);
     assert.equal(refused.status, 409);
     assert.equal(refused.body.code, 'policy_in_use');
@@ -229,8 +291,18 @@ describe('policies through the API', () => {
     const read = await api('GET', `/api/v1/policies/${defaults.restrict}`);
     assert.deepEqual(read.body.usedBy.sort(), refused.body.scopes.sort());
     for (const ws of ['ws1', 'ws2'])
-      await api('PUT', `/api/v1/orgs/acme/projects/web/workspaces/${ws}/assignment`, { policy: null, enforced: false });
-    assert.equal((await api('DELETE', `/api/v1/policies/${defaults.restrict}`, undefined, { 'if-match': '"v9"' })).status, 412);
+      await api('PUT', `/api/v1/orgs/acme/projects/web/workspaces/${ws}/assignment`, {
+        policy: null,
+        enforced: false,
+      });
+    assert.equal(
+      (
+        await api('DELETE', `/api/v1/policies/${defaults.restrict}`, undefined, {
+          'if-match': '"v9"',
+        })
+      ).status,
+      412,
+    );
     assert.equal((await api('DELETE', `/api/v1/policies/${defaults.restrict}`)).status, 204);
     assert.equal((await api('GET', `/api/v1/policies/${defaults.restrict}`)).status, 404);
     const deleted = await api('GET', '/api/v1/events?type=policy.deleted');
@@ -239,12 +311,21 @@ describe('policies through the API', () => {
 
   it('answers an assignment of a policy from below or beside with 422, of an unknown one with 404', async () => {
     const api = control.admin;
-    const below = await api('PUT', '/api/v1/orgs/acme/assignment', { policy: defaults.monitor, enforced: false });
+    const below = await api('PUT', '/api/v1/orgs/acme/assignment', {
+      policy: defaults.monitor,
+      enforced: false,
+    });
     assert.equal(below.status, 422, below.text);
     assert.equal(below.body.errors[0].field, 'policy');
-    const unknown = await api('PUT', '/api/v1/orgs/acme/assignment', { policy: 'no-such-policy', enforced: false });
+    const unknown = await api('PUT', '/api/v1/orgs/acme/assignment', {
+      policy: 'no-such-policy',
+      enforced: false,
+    });
     assert.equal(unknown.status, 404);
-    const enforceNothing = await api('PUT', '/api/v1/orgs/acme/assignment', { policy: null, enforced: true });
+    const enforceNothing = await api('PUT', '/api/v1/orgs/acme/assignment', {
+      policy: null,
+      enforced: true,
+    });
     assert.equal(enforceNothing.status, 400);
   });
 });

@@ -23,11 +23,16 @@ describe('RBAC through the API', () => {
     control = await startSqliteControl();
     const admin = control.admin;
     ({ defaults } = await seedAcme(admin));
-    assert.equal((await admin('POST', '/api/v1/orgs/acme/projects', { name: 'other' })).status, 201);
+    assert.equal(
+      (await admin('POST', '/api/v1/orgs/acme/projects', { name: 'other' })).status,
+      201,
+    );
     assert.equal((await admin('POST', '/api/v1/orgs', { name: 'beta' })).status, 201);
     pat = control.as(await userWithRole(admin, 'pat', 'project-owner', 'orgs/acme/projects/web'));
     dev = control.as(await userWithRole(admin, 'dev', 'developer', 'orgs/acme/projects/web'));
-    other = control.as(await userWithRole(admin, 'olga', 'project-owner', 'orgs/acme/projects/other'));
+    other = control.as(
+      await userWithRole(admin, 'olga', 'project-owner', 'orgs/acme/projects/other'),
+    );
     // A custom role: read-only everywhere in organisation beta.
     const role = await admin('POST', '/api/v1/roles', {
       name: 'reader',
@@ -42,7 +47,10 @@ describe('RBAC through the API', () => {
 
   it('lets a developer read their project but not change it (403 naming the permission)', async () => {
     assert.equal((await dev('GET', '/api/v1/orgs/acme/projects/web/policies')).status, 200);
-    assert.equal((await dev('GET', '/api/v1/orgs/acme/projects/web/workspaces/ws1/effective-policy')).status, 200);
+    assert.equal(
+      (await dev('GET', '/api/v1/orgs/acme/projects/web/workspaces/ws1/effective-policy')).status,
+      200,
+    );
     const create = await dev('POST', '/api/v1/orgs/acme/projects/web/policies', {
       name: 'mine',
       description: 'd',
@@ -52,10 +60,18 @@ describe('RBAC through the API', () => {
     assert.match(create.headers.get('content-type')!, /application\/problem\+json/);
     assert.equal(create.body.code, 'permission_denied');
     assert.equal(create.body.permission, 'Security::Manage');
-    const assign = await dev('PUT', '/api/v1/orgs/acme/projects/web/assignment', { policy: defaults.monitor, enforced: false });
+    const assign = await dev('PUT', '/api/v1/orgs/acme/projects/web/assignment', {
+      policy: defaults.monitor,
+      enforced: false,
+    });
     assert.equal(assign.status, 403);
     assert.equal(assign.body.permission, 'Security::Manage');
-    const edit = await dev('PUT', `/api/v1/policies/${defaults.restrict}`, { description: 'x' }, { 'if-match': '"v1"' });
+    const edit = await dev(
+      'PUT',
+      `/api/v1/policies/${defaults.restrict}`,
+      { description: 'x' },
+      { 'if-match': '"v1"' },
+    );
     assert.equal(edit.status, 403);
   });
 
@@ -66,9 +82,16 @@ describe('RBAC through the API', () => {
     assert.equal(missing.status, 404);
     assert.equal(sibling.body.code, missing.body.code);
     assert.equal((await other('GET', `/api/v1/policies/${defaults.restrict}`)).status, 404);
-    assert.equal((await other('GET', '/api/v1/orgs/acme/projects/web/workspaces/ws1/effective-policy')).status, 404);
+    assert.equal(
+      (await other('GET', '/api/v1/orgs/acme/projects/web/workspaces/ws1/effective-policy')).status,
+      404,
+    );
     // Writing where you cannot read is 404 too, not 403.
-    const write = await other('POST', '/api/v1/orgs/acme/projects/web/policies', { name: 'x', description: 'd', source: NATIVE });
+    const write = await other('POST', '/api/v1/orgs/acme/projects/web/policies', {
+      name: 'x',
+      description: 'd',
+      source: NATIVE,
+    });
     assert.equal(write.status, 404);
     const del = await other('DELETE', `/api/v1/policies/${defaults.inspect}`);
     assert.equal(del.status, 404);
@@ -77,38 +100,74 @@ describe('RBAC through the API', () => {
   it('lists only what each user may see', async () => {
     const bobOrgs = await outsider('GET', '/api/v1/orgs');
     assert.equal(bobOrgs.status, 200);
-    assert.deepEqual(bobOrgs.body.items.map((o: { name: string }) => o.name), ['beta']);
+    assert.deepEqual(
+      bobOrgs.body.items.map((o: { name: string }) => o.name),
+      ['beta'],
+    );
     assert.equal((await outsider('GET', '/api/v1/orgs/acme')).status, 404);
     const olgaProjects = await other('GET', '/api/v1/orgs/acme/projects');
-    assert.deepEqual(olgaProjects.body.items.map((p: { name: string }) => p.name), ['other']);
+    assert.deepEqual(
+      olgaProjects.body.items.map((p: { name: string }) => p.name),
+      ['other'],
+    );
     const adminProjects = await control.admin('GET', '/api/v1/orgs/acme/projects');
-    assert.deepEqual(adminProjects.body.items.map((p: { name: string }) => p.name), ['other', 'web']);
+    assert.deepEqual(
+      adminProjects.body.items.map((p: { name: string }) => p.name),
+      ['other', 'web'],
+    );
   });
 
   it('lets a project owner manage their project, see the policies above it, and not change them', async () => {
-    const created = await pat('POST', '/api/v1/orgs/acme/projects/web/policies', { name: 'web-only', description: 'd', source: NATIVE });
+    const created = await pat('POST', '/api/v1/orgs/acme/projects/web/policies', {
+      name: 'web-only',
+      description: 'd',
+      source: NATIVE,
+    });
     assert.equal(created.status, 201, created.text);
     const orgPolicies = await pat('GET', '/api/v1/orgs/acme/policies');
     assert.equal(orgPolicies.status, 200);
-    const orgCreate = await pat('POST', '/api/v1/orgs/acme/policies', { name: 'org-wide', description: 'd', source: NATIVE });
+    const orgCreate = await pat('POST', '/api/v1/orgs/acme/policies', {
+      name: 'org-wide',
+      description: 'd',
+      source: NATIVE,
+    });
     assert.equal(orgCreate.status, 403);
     assert.equal(orgCreate.body.permission, 'Security::Manage');
-    const byOrgOwner = await orgOwner('POST', '/api/v1/orgs/acme/policies', { name: 'org-wide', description: 'd', source: NATIVE });
+    const byOrgOwner = await orgOwner('POST', '/api/v1/orgs/acme/policies', {
+      name: 'org-wide',
+      description: 'd',
+      source: NATIVE,
+    });
     assert.equal(byOrgOwner.status, 201, byOrgOwner.text);
-    const applied = await pat('PUT', '/api/v1/orgs/acme/projects/web/assignment', { policy: byOrgOwner.body.id, enforced: false });
+    const applied = await pat('PUT', '/api/v1/orgs/acme/projects/web/assignment', {
+      policy: byOrgOwner.body.id,
+      enforced: false,
+    });
     assert.equal(applied.status, 200, applied.text);
     // Not the org's own assignment.
-    const orgAssign = await pat('PUT', '/api/v1/orgs/acme/assignment', { policy: byOrgOwner.body.id, enforced: true });
+    const orgAssign = await pat('PUT', '/api/v1/orgs/acme/assignment', {
+      policy: byOrgOwner.body.id,
+      enforced: true,
+    });
     assert.equal(orgAssign.status, 403);
   });
 
   it('lets a project owner grant developer in their project, but no role beyond it', async () => {
     assert.equal((await control.admin('POST', '/api/v1/users', { name: 'dana' })).status, 201);
-    const grant = await pat('POST', '/api/v1/orgs/acme/projects/web/role-bindings', { user: 'dana', role: 'developer' });
+    const grant = await pat('POST', '/api/v1/orgs/acme/projects/web/role-bindings', {
+      user: 'dana',
+      role: 'developer',
+    });
     assert.equal(grant.status, 201, grant.text);
-    const up = await pat('POST', '/api/v1/orgs/acme/role-bindings', { user: 'dana', role: 'org-owner' });
+    const up = await pat('POST', '/api/v1/orgs/acme/role-bindings', {
+      user: 'dana',
+      role: 'org-owner',
+    });
     assert.equal(up.status, 403);
-    const wrongKind = await control.admin('POST', '/api/v1/platform/role-bindings', { user: 'dana', role: 'developer' });
+    const wrongKind = await control.admin('POST', '/api/v1/platform/role-bindings', {
+      user: 'dana',
+      role: 'developer',
+    });
     assert.equal(wrongKind.status, 400);
     assert.equal(wrongKind.body.field, 'role');
     // Creating users is a platform matter.
@@ -122,18 +181,25 @@ describe('RBAC through the API', () => {
       assert.ok(e.scope.startsWith('orgs/acme/projects/web'), e.scope);
     assert.ok(devEvents.body.items.length > 0);
     const bobEvents = await outsider('GET', '/api/v1/events?limit=1000');
-    for (const e of bobEvents.body.items as Array<{ scope: string }>) assert.ok(e.scope.startsWith('orgs/beta'), e.scope);
+    for (const e of bobEvents.body.items as Array<{ scope: string }>)
+      assert.ok(e.scope.startsWith('orgs/beta'), e.scope);
     const adminEvents = await control.admin('GET', '/api/v1/events?type=role.granted&limit=1000');
     assert.ok(adminEvents.body.items.length >= 5);
   });
 
   it('gives a custom role exactly its permissions, at its scope and beneath', async () => {
     assert.equal((await outsider('GET', '/api/v1/orgs/beta/policies')).status, 200);
-    const write = await outsider('POST', '/api/v1/orgs/beta/policies', { name: 'x', description: 'd', source: NATIVE });
+    const write = await outsider('POST', '/api/v1/orgs/beta/policies', {
+      name: 'x',
+      description: 'd',
+      source: NATIVE,
+    });
     assert.equal(write.status, 403);
     assert.equal(write.body.permission, 'Security::Manage');
     const me = await outsider('GET', '/api/v1/me');
-    assert.deepEqual(me.body.permissions, [{ scope: 'orgs/beta', permissions: ['Security::Access'] }]);
+    assert.deepEqual(me.body.permissions, [
+      { scope: 'orgs/beta', permissions: ['Security::Access'] },
+    ]);
   });
 
   it('answers 401 without a valid token and records auth.failed', async () => {

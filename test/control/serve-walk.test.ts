@@ -20,8 +20,17 @@ interface Answer {
 }
 
 async function curl(method: string, url: string, token: string, body?: unknown): Promise<Answer> {
-  const args = ['-sS', '-X', method, '-H', `Authorization: Bearer ${token}`, '-w', '\n%{http_code}'];
-  if (body !== undefined) args.push('-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body));
+  const args = [
+    '-sS',
+    '-X',
+    method,
+    '-H',
+    `Authorization: Bearer ${token}`,
+    '-w',
+    '\n%{http_code}',
+  ];
+  if (body !== undefined)
+    args.push('-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body));
   const r = await run('curl', [...args, url]);
   assert.equal(r.code, 0, r.stderr);
   const cut = r.stdout.lastIndexOf('\n');
@@ -45,7 +54,12 @@ tests:
   - { dest: "pastebin.com", expect: deny }
 `;
 
-function walk(name: string, skip: string | false, serveArgs: () => Promise<string[]>, cleanup: () => Promise<void>) {
+function walk(
+  name: string,
+  skip: string | false,
+  serveArgs: () => Promise<string[]>,
+  cleanup: () => Promise<void>,
+) {
   describe(`egress serve walk on ${name}`, { skip }, () => {
     let serve: ServeProcess;
     let token: string;
@@ -77,11 +91,17 @@ function walk(name: string, skip: string | false, serveArgs: () => Promise<strin
       assert.equal(project.status, 201, project.text);
       assert.equal(project.body.app, 'web');
       for (const ws of ['ws1', 'ws2']) {
-        const r = await curl('POST', `${api}/orgs/acme/projects/web/workspaces`, token, { name: ws, metadata: { role: ws } });
+        const r = await curl('POST', `${api}/orgs/acme/projects/web/workspaces`, token, {
+          name: ws,
+          metadata: { role: ws },
+        });
         assert.equal(r.status, 201, r.text);
       }
       const list = await curl('GET', `${api}/orgs/acme/projects/web/workspaces`, token);
-      assert.deepEqual(list.body.items.map((w: { name: string }) => w.name), ['ws1', 'ws2']);
+      assert.deepEqual(
+        list.body.items.map((w: { name: string }) => w.name),
+        ['ws1', 'ws2'],
+      );
       const policies = await curl('GET', `${api}/orgs/acme/projects/web/policies`, token);
       assert.deepEqual(
         policies.body.items.map((p: { name: string; mode: string }) => [p.name, p.mode]),
@@ -102,10 +122,17 @@ function walk(name: string, skip: string | false, serveArgs: () => Promise<strin
       });
       assert.equal(created.status, 201, created.text);
       strictId = created.body.id;
-      const enforced = await curl('PUT', `${api}/orgs/acme/assignment`, token, { policy: strictId, enforced: true });
+      const enforced = await curl('PUT', `${api}/orgs/acme/assignment`, token, {
+        policy: strictId,
+        enforced: true,
+      });
       assert.equal(enforced.status, 200, enforced.text);
       assert.deepEqual(enforced.body.policy, { id: strictId, name: 'Strict', version: 1 });
-      const effective = await curl('GET', `${api}/orgs/acme/projects/web/workspaces/ws1/effective-policy`, token);
+      const effective = await curl(
+        'GET',
+        `${api}/orgs/acme/projects/web/workspaces/ws1/effective-policy`,
+        token,
+      );
       assert.equal(effective.body.step, 'enforced');
       assert.equal(effective.body.scope, 'orgs/acme');
       assert.equal(effective.body.locked, true);
@@ -116,15 +143,26 @@ function walk(name: string, skip: string | false, serveArgs: () => Promise<strin
       assert.equal((await curl('POST', `${api}/users`, token, { name: 'pat' })).status, 201);
       const t = await curl('POST', `${api}/users/pat/tokens`, token, { name: 'pat laptop' });
       assert.equal(t.status, 201);
-      const grant = await curl('POST', `${api}/orgs/acme/projects/web/role-bindings`, token, { user: 'pat', role: 'project-owner' });
+      const grant = await curl('POST', `${api}/orgs/acme/projects/web/role-bindings`, token, {
+        user: 'pat',
+        role: 'project-owner',
+      });
       assert.equal(grant.status, 201, grant.text);
-      const refused = await curl('PUT', `${api}/orgs/acme/projects/web/assignment`, t.body.token, { policy: monitorId, enforced: false });
+      const refused = await curl('PUT', `${api}/orgs/acme/projects/web/assignment`, t.body.token, {
+        policy: monitorId,
+        enforced: false,
+      });
       assert.equal(refused.status, 409, refused.text);
       assert.equal(refused.body.code, 'policy_locked');
       assert.equal(refused.body.enforcedBy.scope, 'orgs/acme');
       assert.equal(refused.body.enforcedBy.policy.id, strictId);
       assert.match(refused.body.detail, /acme/);
-      const ws = await curl('PUT', `${api}/orgs/acme/projects/web/workspaces/ws2/assignment`, t.body.token, { policy: monitorId, enforced: false });
+      const ws = await curl(
+        'PUT',
+        `${api}/orgs/acme/projects/web/workspaces/ws2/assignment`,
+        t.body.token,
+        { policy: monitorId, enforced: false },
+      );
       assert.equal(ws.status, 409);
     });
 
@@ -134,7 +172,11 @@ function walk(name: string, skip: string | false, serveArgs: () => Promise<strin
       });
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(
-        r.body.map((d: { destination: string; verdict: string; allowed: boolean }) => [d.destination, d.verdict, d.allowed]),
+        r.body.map((d: { destination: string; verdict: string; allowed: boolean }) => [
+          d.destination,
+          d.verdict,
+          d.allowed,
+        ]),
         [
           ['api.github.com', 'allow', true],
           ['pastebin.com', 'deny', false],
@@ -145,15 +187,40 @@ function walk(name: string, skip: string | false, serveArgs: () => Promise<strin
     });
 
     it('downloads the overview CSV', async () => {
-      const r = await run('curl', ['-sS', '-D', '-', '-H', `Authorization: Bearer ${token}`, `${api}/overview?format=csv`]);
+      const r = await run('curl', [
+        '-sS',
+        '-D',
+        '-',
+        '-H',
+        `Authorization: Bearer ${token}`,
+        `${api}/overview?format=csv`,
+      ]);
       assert.equal(r.code, 0);
       const [head, body] = r.stdout.split('\r\n\r\n');
       assert.match(head!, /content-type: text\/csv/i);
-      assert.match(head!, /content-disposition: attachment; filename="egress-overview-\d{4}-\d{2}-\d{2}\.csv"/i);
+      assert.match(
+        head!,
+        /content-disposition: attachment; filename="egress-overview-\d{4}-\d{2}-\d{2}\.csv"/i,
+      );
       const lines = body!.trim().split('\r\n');
-      assert.match(lines[0]!, /^scope,kind,name,policy,policy_id,policy_version,status,effective_policy/);
-      assert.ok(lines.some((l) => l.startsWith(`orgs/acme,organisation,acme,Strict,${strictId},1,Enforced`)), body);
-      assert.ok(lines.some((l) => /^orgs\/acme\/projects\/web\/workspaces\/ws1,workspace,ws1,,,,None,Strict,.*,enforced,orgs\/acme$/.test(l)), body);
+      assert.match(
+        lines[0]!,
+        /^scope,kind,name,policy,policy_id,policy_version,status,effective_policy/,
+      );
+      assert.ok(
+        lines.some((l) =>
+          l.startsWith(`orgs/acme,organisation,acme,Strict,${strictId},1,Enforced`),
+        ),
+        body,
+      );
+      assert.ok(
+        lines.some((l) =>
+          /^orgs\/acme\/projects\/web\/workspaces\/ws1,workspace,ws1,,,,None,Strict,.*,enforced,orgs\/acme$/.test(
+            l,
+          ),
+        ),
+        body,
+      );
     });
 
     it('finds the policy.enforced event in the audit query', async () => {

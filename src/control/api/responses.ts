@@ -8,9 +8,15 @@ export function json<T extends z.ZodType>(schema: T, description: string) {
 }
 
 export function problems(...statuses: number[]) {
-  const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
+  const out: Record<
+    number,
+    { description: string; content: Record<string, { schema: typeof ProblemSchema }> }
+  > = {};
   for (const s of [401, ...statuses])
-    out[s] = { description: statusTitle(s), content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } };
+    out[s] = {
+      description: statusTitle(s),
+      content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    };
   return out;
 }
 

@@ -4,7 +4,12 @@
  * each `{id, name, version}` of a policy or null), in one readable sentence. They go into the
  * same store and the same query as the data plane's events.
  */
-import { buildEvent, type AuditEvent, type EventType, type Severity } from '../../protocol/audit-event.js';
+import {
+  buildEvent,
+  type AuditEvent,
+  type EventType,
+  type Severity,
+} from '../../protocol/audit-event.js';
 import { stampAt } from '../../protocol/event-id.js';
 
 export interface PolicyVersionRef {

@@ -21,7 +21,11 @@ async function rolePermissions(store: Store, role: string): Promise<string[]> {
   return (await store.getCustomRole(role))?.permissions ?? [];
 }
 
-export async function principalOfUser(store: Store, userId: string, name: string): Promise<Principal> {
+export async function principalOfUser(
+  store: Store,
+  userId: string,
+  name: string,
+): Promise<Principal> {
   const bindings = await store.listRoleBindings({ userId });
   const grants: Grant[] = [];
   for (const b of bindings) grants.push(grantOf(b.scopePath, await rolePermissions(store, b.role)));
@@ -35,7 +39,13 @@ async function principalOf(store: Store, digest: string, now: number): Promise<P
   const node = await store.findNodeByTokenHash(digest);
   if (node && digestsEqual(node.tokenSha256, digest)) {
     const scope = await store.getScope(node.scopeId);
-    return { id: node.id, name: node.name, kind: 'node', grants: [], nodeScope: scope?.path ?? PLATFORM_PATH };
+    return {
+      id: node.id,
+      name: node.name,
+      kind: 'node',
+      grants: [],
+      nodeScope: scope?.path ?? PLATFORM_PATH,
+    };
   }
   return null;
 }
@@ -56,11 +66,18 @@ export function authenticate(deps: ControlDeps): MiddlewareHandler<ApiEnv> {
     c.set('clientAddress', address);
     const retryMs = deps.limiter.retryAfterMs(address);
     if (retryMs > 0)
-      throw new ApiError(429, 'too_many_failed_logins', 'too many failed logins from this address; wait and retry', {
-        headers: { 'retry-after': String(Math.ceil(retryMs / 1000)) },
-      });
+      throw new ApiError(
+        429,
+        'too_many_failed_logins',
+        'too many failed logins from this address; wait and retry',
+        {
+          headers: { 'retry-after': String(Math.ceil(retryMs / 1000)) },
+        },
+      );
     const token = bearerToken(c.req.header('authorization'));
-    const principal = token ? await principalOf(deps.store, hashToken(token), deps.clock.now()) : null;
+    const principal = token
+      ? await principalOf(deps.store, hashToken(token), deps.clock.now())
+      : null;
     if (!principal) {
       deps.limiter.recordFailure(address);
       const why = token ? 'the token is unknown, revoked or expired' : 'no bearer token was sent';

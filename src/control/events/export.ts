@@ -21,7 +21,11 @@ export const EVENT_CSV_HEADER = [
 ] as const;
 
 function csvRow(e: StoredEvent): string {
-  const policy = (e.policy ?? null) as { id?: string | null; name?: string; version?: string | number } | null;
+  const policy = (e.policy ?? null) as {
+    id?: string | null;
+    name?: string;
+    version?: string | number;
+  } | null;
   const dest = (e.destination ?? null) as { host?: string; port?: number } | null;
   return csvLine([
     e.id,
@@ -42,7 +46,10 @@ function csvRow(e: StoredEvent): string {
   ]);
 }
 
-export function exportStream(events: AsyncIterable<StoredEvent>, format: 'csv' | 'ndjson'): ReadableStream<Uint8Array> {
+export function exportStream(
+  events: AsyncIterable<StoredEvent>,
+  format: 'csv' | 'ndjson',
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const iterator = events[Symbol.asyncIterator]();
   let headerSent = format !== 'csv';

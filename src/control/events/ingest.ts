@@ -13,9 +13,20 @@ export const MAX_BATCH_EVENTS = 50_000;
 
 const eventLine = z
   .object({
-    id: z.string().min(1).max(64).regex(/^[0-9A-Za-z-]+$/, 'ids are UUIDs (letters, digits, "-")'),
-    time: z.string().max(40).refine((t) => !Number.isNaN(Date.parse(t)), 'not an ISO 8601 time'),
-    type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/, 'types look like "request.denied"'),
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[0-9A-Za-z-]+$/, 'ids are UUIDs (letters, digits, "-")'),
+    time: z
+      .string()
+      .max(40)
+      .refine((t) => !Number.isNaN(Date.parse(t)), 'not an ISO 8601 time'),
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/, 'types look like "request.denied"'),
     severity: z.enum(['info', 'warning', 'critical']),
     description: z.string().max(4000),
     workspace: z.string().max(400).nullable().optional(),
@@ -40,11 +51,16 @@ export interface ParsedBatch {
  * when that is a scope path, else the sender's scope. A node may not file events outside its
  * own scope.
  */
-function scopeOf(event: { scope?: string | null; workspace?: string | null }, senderScope: string): string | Error {
-  const named = event.scope ?? (event.workspace && parseScopePath(event.workspace) ? event.workspace : null);
+function scopeOf(
+  event: { scope?: string | null; workspace?: string | null },
+  senderScope: string,
+): string | Error {
+  const named =
+    event.scope ?? (event.workspace && parseScopePath(event.workspace) ? event.workspace : null);
   if (named === null) return senderScope;
   if (!parseScopePath(named)) return new Error(`"${named}" is not a scope path`);
-  if (!isAtOrAbove(senderScope, named)) return new Error(`this sender may not file events for "${named}"`);
+  if (!isAtOrAbove(senderScope, named))
+    return new Error(`this sender may not file events for "${named}"`);
   return named;
 }
 

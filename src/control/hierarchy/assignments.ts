@@ -24,7 +24,10 @@ export interface AssignmentView {
 }
 
 /** The topmost enforced assignment strictly above `scope`, if any. */
-export function enforcedAbove(h: Hierarchy, scope: Scope): { scope: Scope; assignment: Assignment } | undefined {
+export function enforcedAbove(
+  h: Hierarchy,
+  scope: Scope,
+): { scope: Scope; assignment: Assignment } | undefined {
   for (const s of h.chain(scope).slice(0, -1)) {
     const a = h.assignments.get(s.id);
     if (a?.enforced && a.policyId !== null) return { scope: s, assignment: a };
@@ -45,7 +48,9 @@ export function assignmentView(h: Hierarchy, scope: Scope): AssignmentView {
     scope: scope.path,
     policy: refById(h, a?.policyId ?? null),
     enforced: a?.enforced ?? false,
-    shadowedBy: above ? { scope: above.scope.path, policy: refById(h, above.assignment.policyId)! } : null,
+    shadowedBy: above
+      ? { scope: above.scope.path, policy: refById(h, above.assignment.policyId)! }
+      : null,
   };
 }
 
@@ -59,18 +64,40 @@ export class AssignmentService {
     canSeePolicy: (scopePath: string) => boolean,
   ): Promise<AssignmentView> {
     if (value.policy === null && value.enforced)
-      throw new ApiError(400, 'validation_failed', 'enforced: nothing to enforce without a policy; send {"policy": null} to remove the assignment', {
-        errors: [{ field: 'enforced', code: 'invalid_value', message: 'enforced needs a policy' }],
-      });
+      throw new ApiError(
+        400,
+        'validation_failed',
+        'enforced: nothing to enforce without a policy; send {"policy": null} to remove the assignment',
+        {
+          errors: [
+            { field: 'enforced', code: 'invalid_value', message: 'enforced needs a policy' },
+          ],
+        },
+      );
     const h = await loadHierarchy(this.deps.store);
     if (value.policy !== null) {
       const entry = h.policies.get(value.policy);
       if (!entry || !canSeePolicy(entry.record.scopePath))
-        throw new ApiError(404, 'policy_not_found', `policy: no policy "${value.policy}" that you may see`, {
-          errors: [{ field: 'policy', code: 'not_found', message: `policy "${value.policy}" does not exist or you may not see it` }],
-        });
+        throw new ApiError(
+          404,
+          'policy_not_found',
+          `policy: no policy "${value.policy}" that you may see`,
+          {
+            errors: [
+              {
+                field: 'policy',
+                code: 'not_found',
+                message: `policy "${value.policy}" does not exist or you may not see it`,
+              },
+            ],
+          },
+        );
     }
-    const check = canAssign(scopeChainOf(h, scope), { policyId: value.policy, enforced: value.enforced }, policyLookup(h));
+    const check = canAssign(
+      scopeChainOf(h, scope),
+      { policyId: value.policy, enforced: value.enforced },
+      policyLookup(h),
+    );
     if (!check.ok) {
       if (check.code === 'locked') {
         const by = check.lockedBy;
@@ -103,9 +130,17 @@ export class AssignmentService {
             updatedAt: new Date(now).toISOString(),
           };
     const next = h.withAssignment(scope.id, proposed);
-    refuseIfTestsFail(failingTestsBelow(next, scope, this.deps.ecosystemExtras), `this assignment on ${describeScope(scope.path)}`);
+    refuseIfTestsFail(
+      failingTestsBelow(next, scope, this.deps.ecosystemExtras),
+      `this assignment on ${describeScope(scope.path)}`,
+    );
     const policyRef = refById(h, value.policy);
-    const type = value.policy === null ? 'policy.unassigned' : value.enforced ? 'policy.enforced' : 'policy.applied';
+    const type =
+      value.policy === null
+        ? 'policy.unassigned'
+        : value.enforced
+          ? 'policy.enforced'
+          : 'policy.applied';
     const verb =
       value.policy === null
         ? 'removed the assignment of'
@@ -114,7 +149,12 @@ export class AssignmentService {
           : `applied policy "${policyRef!.name}" (version ${policyRef!.version}) to`;
     await this.deps.store.transaction(async (tx) => {
       if (value.policy === null) await tx.clearAssignment(scope.id);
-      else await tx.setAssignment(scope.id, { policyId: value.policy, enforced: value.enforced, by: actor.userId });
+      else
+        await tx.setAssignment(scope.id, {
+          policyId: value.policy,
+          enforced: value.enforced,
+          by: actor.userId,
+        });
       await tx.appendEvents([
         changeEvent(
           {

@@ -9,7 +9,11 @@ function pathOf(h: Hierarchy, ref: ScopeRef | null): string | null {
   return (ref.id ? h.byId.get(ref.id)?.path : undefined) ?? null;
 }
 
-const ref = (p: { id: string; name: string; version: number }) => ({ id: p.id, name: p.name, version: p.version });
+const ref = (p: { id: string; name: string; version: number }) => ({
+  id: p.id,
+  name: p.name,
+  version: p.version,
+});
 
 export function effectiveView(h: Hierarchy, workspace: Scope) {
   const e = effectiveOf(h, workspace);

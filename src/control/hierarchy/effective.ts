@@ -27,14 +27,19 @@ export function policyRefOf(h: Hierarchy, entry: PolicyEntry): PolicyRef {
     id: entry.record.id,
     name: entry.record.name,
     version: entry.record.currentVersion,
-    scope: scope ? scopeRefOf(scope) : { kind: 'platform', name: 'platform', id: entry.record.scopeId },
+    scope: scope
+      ? scopeRefOf(scope)
+      : { kind: 'platform', name: 'platform', id: entry.record.scopeId },
   };
 }
 
 export function scopeChainOf(h: Hierarchy, scope: Scope): ScopeNode[] {
   return h.chain(scope).map((s) => {
     const a = h.assignments.get(s.id);
-    return { ...scopeRefOf(s), assignment: a ? { policyId: a.policyId, enforced: a.enforced } : null };
+    return {
+      ...scopeRefOf(s),
+      assignment: a ? { policyId: a.policyId, enforced: a.enforced } : null,
+    };
   });
 }
 
@@ -73,7 +78,11 @@ export function effectiveModel(h: Hierarchy, effective: EffectivePolicy): Policy
       .filter((p): p is { entry: PolicyEntry; i: number } => p.entry !== undefined);
     if (parts.length === 1) return parts[0]!.entry.native;
     return combineFlyPolicies(
-      parts.map(({ entry, i }) => ({ policy: entry.native, createdOrder: i, name: entry.record.name })),
+      parts.map(({ entry, i }) => ({
+        policy: entry.native,
+        createdOrder: i,
+        name: entry.record.name,
+      })),
     );
   }
   if (!effective.policy) return null;

@@ -22,7 +22,11 @@ export class Hierarchy {
   readonly assignments = new Map<string, Assignment>();
   readonly policies = new Map<string, PolicyEntry>();
 
-  constructor(scopes: readonly Scope[], assignments: readonly Assignment[], policies: readonly PolicyEntry[]) {
+  constructor(
+    scopes: readonly Scope[],
+    assignments: readonly Assignment[],
+    policies: readonly PolicyEntry[],
+  ) {
     for (const s of scopes) {
       this.byId.set(s.id, s);
       this.byPath.set(s.path, s);
@@ -40,7 +44,11 @@ export class Hierarchy {
   /** The scope and its ancestors, platform first. */
   chain(scope: Scope): Scope[] {
     const out: Scope[] = [];
-    for (let s: Scope | undefined = scope; s; s = s.parentId ? this.byId.get(s.parentId) : undefined)
+    for (
+      let s: Scope | undefined = scope;
+      s;
+      s = s.parentId ? this.byId.get(s.parentId) : undefined
+    )
       out.unshift(s);
     return out;
   }
@@ -78,7 +86,9 @@ export class Hierarchy {
 export async function loadHierarchy(store: Store): Promise<Hierarchy> {
   const scopes = await store.listScopes();
   const assignments = await store.listAssignments();
-  const records = await store.listPolicies(scopes.filter((s) => s.kind !== 'workspace').map((s) => s.id));
+  const records = await store.listPolicies(
+    scopes.filter((s) => s.kind !== 'workspace').map((s) => s.id),
+  );
   const entries: PolicyEntry[] = [];
   for (const record of records) {
     const current = await store.getPolicyVersion(record.id, record.currentVersion);

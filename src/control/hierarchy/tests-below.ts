@@ -12,7 +12,14 @@ import {
 } from '../../policy/policy-tests/index.js';
 import { ApiError } from '../http/problem.js';
 import type { Scope } from '../store/store.js';
-import { compileModel, effectiveModel, effectiveOf, policyRefOf, scopeChainOf, scopeRefOf } from './effective.js';
+import {
+  compileModel,
+  effectiveModel,
+  effectiveOf,
+  policyRefOf,
+  scopeChainOf,
+  scopeRefOf,
+} from './effective.js';
 import type { Hierarchy } from './snapshot.js';
 
 export function failingTestsBelow(
@@ -25,11 +32,13 @@ export function failingTestsBelow(
   const plans = h.workspacesUnder(scope).map((ws) => {
     const effective = effectiveOf(h, ws);
     const key = effective.policies.map((p) => `${p.id}@${p.version}`).join('+');
-    if (!compiled.has(key)) compiled.set(key, compileModel(effectiveModel(h, effective), ecosystemExtras));
+    if (!compiled.has(key))
+      compiled.set(key, compileModel(effectiveModel(h, effective), ecosystemExtras));
     const suites: TestSuite[] = [];
     for (const id of policiesWhoseTestsMustHold(scopeChainOf(h, ws), effective)) {
       const entry = h.policies.get(id);
-      if (entry?.native.tests?.length) suites.push({ policy: policyRefOf(h, entry), tests: entry.native.tests });
+      if (entry?.native.tests?.length)
+        suites.push({ policy: policyRefOf(h, entry), tests: entry.native.tests });
     }
     return { workspace: scopeRefOf(ws), compiled: compiled.get(key) ?? null, suites };
   });

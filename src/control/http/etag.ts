@@ -11,7 +11,11 @@ export function etagOf(version: number): string {
 }
 
 /** The version an If-Match header names; `current` for `*`. */
-export function expectedVersion(ifMatch: string | undefined, current: number, required = true): number | undefined {
+export function expectedVersion(
+  ifMatch: string | undefined,
+  current: number,
+  required = true,
+): number | undefined {
   if (ifMatch === undefined || ifMatch.trim() === '') {
     if (!required) return undefined;
     throw new ApiError(
@@ -27,9 +31,20 @@ export function expectedVersion(ifMatch: string | undefined, current: number, re
     const m = /^(?:W\/)?"v?(\d{1,9})"$/.exec(tag);
     if (m) return Number(m[1]);
   }
-  throw new ApiError(400, 'validation_failed', `header.if-match: "${ifMatch}" is not an ETag of this API`, {
-    errors: [{ field: 'header.if-match', code: 'invalid_etag', message: `send the ETag from GET, e.g. ${etagOf(current)}` }],
-  });
+  throw new ApiError(
+    400,
+    'validation_failed',
+    `header.if-match: "${ifMatch}" is not an ETag of this API`,
+    {
+      errors: [
+        {
+          field: 'header.if-match',
+          code: 'invalid_etag',
+          message: `send the ETag from GET, e.g. ${etagOf(current)}`,
+        },
+      ],
+    },
+  );
 }
 
 /** 412 when the version the client saw is not the current one. */

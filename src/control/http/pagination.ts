@@ -17,7 +17,11 @@ export const limitSchema = z.coerce
   .optional()
   .describe(`page size, 1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})`);
 
-export const cursorSchema = z.string().max(2000).optional().describe('nextCursor of the previous page');
+export const cursorSchema = z
+  .string()
+  .max(2000)
+  .optional()
+  .describe('nextCursor of the previous page');
 
 export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');

@@ -11,7 +11,11 @@ import { ApiError } from './problem.js';
 
 export function fromStoreError(err: StoreError): ApiError {
   if (err instanceof NotFoundError)
-    return new ApiError(404, 'not_found', `${err.entity} ${JSON.stringify(err.key)} does not exist or you may not see it`);
+    return new ApiError(
+      404,
+      'not_found',
+      `${err.entity} ${JSON.stringify(err.key)} does not exist or you may not see it`,
+    );
   if (err instanceof AlreadyExistsError)
     return new ApiError(409, 'already_exists', err.message, {
       errors: [{ field: err.field, code: 'already_exists', message: err.message }],

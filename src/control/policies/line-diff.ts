@@ -65,7 +65,13 @@ function lines(text: string): string[] {
   return out;
 }
 
-export function unifiedDiff(before: string, after: string, fromLabel: string, toLabel: string, context = 3): string {
+export function unifiedDiff(
+  before: string,
+  after: string,
+  fromLabel: string,
+  toLabel: string,
+  context = 3,
+): string {
   const ops = editScript(lines(before), lines(after));
   if (ops.every((o) => o.kind === ' ')) return '';
   const out = [`--- ${fromLabel}`, `+++ ${toLabel}`];

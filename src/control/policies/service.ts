@@ -38,13 +38,18 @@ export class PolicyService {
 
   private scopeOf(h: Hierarchy, record: PolicyRecord): Scope {
     const scope = h.byId.get(record.scopeId);
-    if (!scope) throw new ApiError(404, 'not_found', `the scope of policy ${record.id} no longer exists`);
+    if (!scope)
+      throw new ApiError(404, 'not_found', `the scope of policy ${record.id} no longer exists`);
     return scope;
   }
 
   async create(scope: Scope, text: PolicyText, actor: Actor | null, h?: Hierarchy): Promise<Saved> {
     if (scope.kind === 'workspace')
-      throw new ApiError(400, 'policy_at_workspace', 'policies are defined at the platform, an organisation or a project, never at a workspace');
+      throw new ApiError(
+        400,
+        'policy_at_workspace',
+        'policies are defined at the platform, an organisation or a project, never at a workspace',
+      );
     const hierarchy = h ?? (await loadHierarchy(this.deps.store));
     const content = prepareContent(hierarchy, scope, text, this.deps.ecosystemExtras);
     const now = this.deps.clock.now();
@@ -90,7 +95,11 @@ export class PolicyService {
     const content = prepareContent(
       h,
       scope,
-      { name, format: text.format ?? entry.current.format, source: text.source ?? entry.current.source },
+      {
+        name,
+        format: text.format ?? entry.current.format,
+        source: text.source ?? entry.current.source,
+      },
       this.deps.ecosystemExtras,
     );
     // The tests of every workspace this policy may reach, with the new version in place.
@@ -99,7 +108,10 @@ export class PolicyService {
       current: { ...entry.current, version: record.currentVersion + 1, native: content.native },
       native: content.native as Policy,
     });
-    refuseIfTestsFail(failingTestsBelow(proposed, scope, this.deps.ecosystemExtras), `version ${record.currentVersion + 1} of "${name}"`);
+    refuseIfTestsFail(
+      failingTestsBelow(proposed, scope, this.deps.ecosystemExtras),
+      `version ${record.currentVersion + 1} of "${name}"`,
+    );
     const now = this.deps.clock.now();
     return this.deps.store.transaction(async (tx) => {
       const saved = await tx.updatePolicy(record.id, record.currentVersion, {
@@ -110,25 +122,42 @@ export class PolicyService {
         native: content.native,
         author: actor.userId,
       });
-      const what = text.restoredFrom !== undefined ? `restored version ${text.restoredFrom} of` : 'updated';
-      await writeEvent(tx, {
-        type: 'policy.updated',
-        user: actor.userName,
-        address: actor.address,
-        scope: scope.path,
-        description: `User ${actor.userName} ${what} policy "${saved.policy.name}" in ${describeScope(scope.path)}: version ${record.currentVersion} → ${saved.policy.currentVersion}.`,
-        before: refOf(record),
-        after: refOf(saved.policy),
-        ...(text.restoredFrom !== undefined ? { details: { restoredFrom: text.restoredFrom } } : {}),
-      }, now);
+      const what =
+        text.restoredFrom !== undefined ? `restored version ${text.restoredFrom} of` : 'updated';
+      await writeEvent(
+        tx,
+        {
+          type: 'policy.updated',
+          user: actor.userName,
+          address: actor.address,
+          scope: scope.path,
+          description: `User ${actor.userName} ${what} policy "${saved.policy.name}" in ${describeScope(scope.path)}: version ${record.currentVersion} → ${saved.policy.currentVersion}.`,
+          before: refOf(record),
+          after: refOf(saved.policy),
+          ...(text.restoredFrom !== undefined
+            ? { details: { restoredFrom: text.restoredFrom } }
+            : {}),
+        },
+        now,
+      );
       return { ...saved, warnings: content.warnings };
     });
   }
 
-  async restore(record: PolicyRecord, version: number, expected: number | undefined, actor: Actor): Promise<Saved> {
+  async restore(
+    record: PolicyRecord,
+    version: number,
+    expected: number | undefined,
+    actor: Actor,
+  ): Promise<Saved> {
     const old = await this.deps.store.getPolicyVersion(record.id, version);
     if (!old) throw new ApiError(404, 'not_found', `policy ${record.id} has no version ${version}`);
-    return this.update(record, expected, { format: old.format, source: old.source, restoredFrom: version }, actor);
+    return this.update(
+      record,
+      expected,
+      { format: old.format, source: old.source, restoredFrom: version },
+      actor,
+    );
   }
 
   async remove(record: PolicyRecord, expected: number | undefined, actor: Actor): Promise<void> {
@@ -146,14 +175,18 @@ export class PolicyService {
     const now = this.deps.clock.now();
     await this.deps.store.transaction(async (tx) => {
       await tx.deletePolicy(record.id, record.currentVersion);
-      await writeEvent(tx, {
-        type: 'policy.deleted',
-        user: actor.userName,
-        address: actor.address,
-        scope: record.scopePath,
-        description: `User ${actor.userName} deleted policy "${record.name}" (version ${record.currentVersion}) in ${describeScope(record.scopePath)}.`,
-        before: refOf(record),
-      }, now);
+      await writeEvent(
+        tx,
+        {
+          type: 'policy.deleted',
+          user: actor.userName,
+          address: actor.address,
+          scope: record.scopePath,
+          description: `User ${actor.userName} deleted policy "${record.name}" (version ${record.currentVersion}) in ${describeScope(record.scopePath)}.`,
+          before: refOf(record),
+        },
+        now,
+      );
     });
   }
 }

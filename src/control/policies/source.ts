@@ -83,6 +83,9 @@ export function loadSource(input: SourceInput): LoadedSource {
     const detail = first
       ? `source ${first.location}: ${first.message}${first.hint ? ` — ${first.hint}` : ''}`
       : 'the policy text is not valid';
-    throw new ApiError(400, 'invalid_policy', detail, { errors, extensions: { format: input.format } });
+    throw new ApiError(400, 'invalid_policy', detail, {
+      errors,
+      extensions: { format: input.format },
+    });
   }
 }

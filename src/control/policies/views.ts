@@ -50,7 +50,12 @@ export function policyDetail(
   };
 }
 
-export function versionView(v: PolicyVersion, record: PolicyRecord, nameOf: NameOf, withSource: boolean) {
+export function versionView(
+  v: PolicyVersion,
+  record: PolicyRecord,
+  nameOf: NameOf,
+  withSource: boolean,
+) {
   return {
     id: v.policyId,
     version: v.version,

@@ -41,7 +41,8 @@ export class Authorizer {
   /** Access at the scope or above, or at a scope beneath it. */
   canRead(path: string): boolean {
     return this.principal.grants.some(
-      (g) => g.permissions.has(ACCESS) && (isAtOrAbove(g.scope, path) || isAtOrAbove(path, g.scope)),
+      (g) =>
+        g.permissions.has(ACCESS) && (isAtOrAbove(g.scope, path) || isAtOrAbove(path, g.scope)),
     );
   }
 
@@ -69,12 +70,12 @@ export class Authorizer {
 
   /** The scopes where the user holds Access (their subtrees are what they may search). */
   accessRoots(): string[] {
-    const roots = this.principal.grants.filter((g) => g.permissions.has(ACCESS)).map((g) => g.scope);
+    const roots = this.principal.grants
+      .filter((g) => g.permissions.has(ACCESS))
+      .map((g) => g.scope);
     if (roots.includes(PLATFORM_PATH)) return [PLATFORM_PATH];
     // Drop roots inside other roots.
-    return [...new Set(roots)].filter(
-      (r) => !roots.some((o) => o !== r && isAtOrAbove(o, r)),
-    );
+    return [...new Set(roots)].filter((r) => !roots.some((o) => o !== r && isAtOrAbove(o, r)));
   }
 }
 

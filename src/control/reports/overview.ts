@@ -26,7 +26,9 @@ export interface OverviewRow {
 export function overviewRows(h: Hierarchy, auth: Authorizer, under?: string): OverviewRow[] {
   const scopes = [...h.byPath.values()]
     .filter((s) => auth.canRead(s.path))
-    .filter((s) => !under || s.path === under || s.path.startsWith(under + '/') || under === 'platform')
+    .filter(
+      (s) => !under || s.path === under || s.path.startsWith(under + '/') || under === 'platform',
+    )
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return scopes.map((s) => {
     const a = assignmentView(h, s);

@@ -41,7 +41,13 @@ const EventPage = z
     items: z.array(StoredEvent),
     nextCursor: z.string().nullable(),
     facets: z
-      .object({ total: z.number().int(), type: Facet, severity: Facet, verdict: Facet, workspace: Facet })
+      .object({
+        total: z.number().int(),
+        type: Facet,
+        severity: Facet,
+        verdict: Facet,
+        workspace: Facet,
+      })
       .optional(),
   })
   .openapi('EventPage');
@@ -54,7 +60,12 @@ const isoTime = z
 const list = z
   .string()
   .max(2000)
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 const EventQuery = z.object({
   type: list.optional().describe('comma-separated event types'),
@@ -74,19 +85,30 @@ const EventQuery = z.object({
   q: z.string().max(400).optional().describe('text search in destination host and description'),
   cursor: cursorSchema,
   limit: limitSchema,
-  facets: z.enum(['true', 'false']).optional().describe('add counts by type, severity, verdict, workspace'),
-  format: z.enum(['json', 'csv', 'ndjson']).optional().describe('csv or ndjson: download every match'),
+  facets: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('add counts by type, severity, verdict, workspace'),
+  format: z
+    .enum(['json', 'csv', 'ndjson'])
+    .optional()
+    .describe('csv or ndjson: download every match'),
 });
 
 /**
  * The scope subtrees a query may search: the caller's Access roots (undefined = everything),
  * narrowed to `wanted` and beneath when the query names a scope.
  */
-export function visibleScopes(roots: readonly string[], wanted: string | undefined): string[] | undefined {
+export function visibleScopes(
+  roots: readonly string[],
+  wanted: string | undefined,
+): string[] | undefined {
   const all = roots.includes(PLATFORM_PATH);
   if (!wanted) return all ? undefined : [...roots];
   if (all) return [wanted];
-  return roots.flatMap((r) => (isAtOrAbove(wanted, r) ? [r] : isAtOrAbove(r, wanted) ? [wanted] : []));
+  return roots.flatMap((r) =>
+    isAtOrAbove(wanted, r) ? [r] : isAtOrAbove(r, wanted) ? [wanted] : [],
+  );
 }
 
 export function registerEventRoutes(app: ApiApp, deps: ControlDeps): void {
@@ -107,21 +129,46 @@ export function registerEventRoutes(app: ApiApp, deps: ControlDeps): void {
     async (c) => {
       const p = c.var.auth.principal;
       if (p.kind !== 'node' && !c.var.auth.has(PLATFORM_PATH, MANAGE))
-        throw new ApiError(403, 'permission_denied', `sending events needs a node token or ${MANAGE} on the platform`, {
-          extensions: { permission: MANAGE, scope: PLATFORM_PATH },
-        });
+        throw new ApiError(
+          403,
+          'permission_denied',
+          `sending events needs a node token or ${MANAGE} on the platform`,
+          {
+            extensions: { permission: MANAGE, scope: PLATFORM_PATH },
+          },
+        );
       const type = c.req.header('content-type') ?? '';
       if (!/^application\/(x-ndjson|jsonl|json-seq)|^text\/plain/i.test(type))
-        throw new ApiError(415, 'unsupported_media_type', 'send events as application/x-ndjson, one JSON object per line');
+        throw new ApiError(
+          415,
+          'unsupported_media_type',
+          'send events as application/x-ndjson, one JSON object per line',
+        );
       const declared = Number(c.req.header('content-length') ?? '0');
       if (declared > MAX_BATCH_BYTES)
-        throw new ApiError(413, 'batch_too_large', `a batch may have at most ${MAX_BATCH_BYTES} bytes; send smaller batches`);
+        throw new ApiError(
+          413,
+          'batch_too_large',
+          `a batch may have at most ${MAX_BATCH_BYTES} bytes; send smaller batches`,
+        );
       const text = await c.req.text();
       if (text.length > MAX_BATCH_BYTES)
-        throw new ApiError(413, 'batch_too_large', `a batch may have at most ${MAX_BATCH_BYTES} bytes; send smaller batches`);
-      const batch = parseBatch(text, p.nodeScope ?? PLATFORM_PATH, p.kind === 'node' ? p.name : null);
+        throw new ApiError(
+          413,
+          'batch_too_large',
+          `a batch may have at most ${MAX_BATCH_BYTES} bytes; send smaller batches`,
+        );
+      const batch = parseBatch(
+        text,
+        p.nodeScope ?? PLATFORM_PATH,
+        p.kind === 'node' ? p.name : null,
+      );
       if (batch.events.length > MAX_BATCH_EVENTS)
-        throw new ApiError(413, 'batch_too_large', `a batch may have at most ${MAX_BATCH_EVENTS} events`);
+        throw new ApiError(
+          413,
+          'batch_too_large',
+          `a batch may have at most ${MAX_BATCH_EVENTS} events`,
+        );
       const result = batch.events.length
         ? await deps.store.appendEvents(batch.events, p.kind === 'node' ? { node: p.name } : {})
         : { received: 0, inserted: 0 };
@@ -142,7 +189,8 @@ export function registerEventRoutes(app: ApiApp, deps: ControlDeps): void {
       method: 'get',
       path: '/events',
       tags: ['Audit'],
-      summary: 'Search the audit log: filters, text search, facets, cursor pages, CSV/NDJSON export',
+      summary:
+        'Search the audit log: filters, text search, facets, cursor pages, CSV/NDJSON export',
       security: BEARER,
       request: { query: EventQuery },
       responses: {
@@ -187,7 +235,10 @@ export function registerEventRoutes(app: ApiApp, deps: ControlDeps): void {
         ...(q.limit ? { limit: q.limit } : {}),
       });
       const facets = q.facets === 'true' ? await deps.store.eventFacets(filter) : undefined;
-      return c.json({ items: page.events, nextCursor: page.nextCursor, ...(facets ? { facets } : {}) }, 200);
+      return c.json(
+        { items: page.events, nextCursor: page.nextCursor, ...(facets ? { facets } : {}) },
+        200,
+      );
     },
   );
 }

@@ -19,27 +19,44 @@ export const FLY_PREFIX = '/v1/apps';
 
 const FlyError = z.object({ error: z.string() }).openapi('FlyError');
 const FlyPolicy = flyPolicySchema.extend({ id: z.string() }).openapi('FlyNetworkPolicy');
-const AppParam = z.object({ app: z.string().min(1).max(63).openapi({ param: { name: 'app', in: 'path' } }) });
+const AppParam = z.object({
+  app: z
+    .string()
+    .min(1)
+    .max(63)
+    .openapi({ param: { name: 'app', in: 'path' } }),
+});
 
 const errors = Object.fromEntries(
-  [400, 401, 403, 404, 409, 422].map((s) => [s, { description: 'Error', content: { 'application/json': { schema: FlyError } } }]),
+  [400, 401, 403, 404, 409, 422].map((s) => [
+    s,
+    { description: 'Error', content: { 'application/json': { schema: FlyError } } },
+  ]),
 );
 
 /** Fly's error body: `{"error": "message"}` with the HTTP status. */
 export function flyErrorResponse(err: ApiError): Response {
-  const first = err.errors?.[0];
   const message =
-    err.code === 'validation_failed' && first ? `${first.field}: ${first.message}` : err.message;
+    err.code === 'validation_failed' && err.errors?.length
+      ? err.errors.map((e) => `${e.field}: ${e.message}`).join('; ')
+      : err.message;
   return new Response(JSON.stringify({ error: message }), {
     status: err.status,
     headers: { 'content-type': 'application/json', ...err.headers },
   });
 }
 
-async function appProject(deps: ControlDeps, c: Context<ApiEnv>, app: string, need: 'read' | 'manage'): Promise<Scope> {
+async function appProject(
+  deps: ControlDeps,
+  c: Context<ApiEnv>,
+  app: string,
+  need: 'read' | 'manage',
+): Promise<Scope> {
   const project = await deps.store.getProjectByApp(app);
-  if (!project || !c.var.auth.canRead(project.path)) throw new ApiError(404, 'not_found', `app "${app}" not found`);
-  if (need === 'manage') c.var.auth.requireManage(project.path, `the network policies of app ${app}`);
+  if (!project || !c.var.auth.canRead(project.path))
+    throw new ApiError(404, 'not_found', `app "${app}" not found`);
+  if (need === 'manage')
+    c.var.auth.requireManage(project.path, `the network policies of app ${app}`);
   return project;
 }
 
@@ -70,7 +87,8 @@ export function registerFlyRoutes(app: ApiApp, deps: ControlDeps): void {
   const list = async (c: Context<ApiEnv>) => {
     const project = await appProject(deps, c, c.req.param('app') ?? '', 'read');
     const items = [];
-    for (const r of await flyPolicies(deps.store, project)) items.push(await flyView(deps.store, r));
+    for (const r of await flyPolicies(deps.store, project))
+      items.push(await flyView(deps.store, r));
     return c.json(items, 200);
   };
 
@@ -83,7 +101,13 @@ export function registerFlyRoutes(app: ApiApp, deps: ControlDeps): void {
         summary: "List an app's network policies (Fly Machines API)",
         security: BEARER,
         request: { params: AppParam },
-        responses: { 200: { description: 'A bare array', content: { 'application/json': { schema: z.array(FlyPolicy) } } }, ...errors },
+        responses: {
+          200: {
+            description: 'A bare array',
+            content: { 'application/json': { schema: z.array(FlyPolicy) } },
+          },
+          ...errors,
+        },
       }),
       list as never,
     );
@@ -92,22 +116,41 @@ export function registerFlyRoutes(app: ApiApp, deps: ControlDeps): void {
         method: 'post',
         path,
         tags: ['Fly.io'],
-        summary: 'Create a network policy, or update it when the body has its id (Fly Machines API)',
+        summary:
+          'Create a network policy, or update it when the body has its id (Fly Machines API)',
         security: BEARER,
-        request: { params: AppParam, body: { required: true, content: { 'application/json': { schema: flyPolicySchema } } } },
-        responses: { 200: { description: 'The policy', content: { 'application/json': { schema: FlyPolicy } } }, ...errors },
+        request: {
+          params: AppParam,
+          body: { required: true, content: { 'application/json': { schema: flyPolicySchema } } },
+        },
+        responses: {
+          200: {
+            description: 'The policy',
+            content: { 'application/json': { schema: FlyPolicy } },
+          },
+          ...errors,
+        },
       }),
       async (c) => {
         const project = await appProject(deps, c, c.req.valid('param').app, 'manage');
         const body = c.req.valid('json');
         const source = await c.req.text();
         const actor = actorOf(c);
-        const text = { name: body.name, description: `Fly.io network policy ${body.name}`, format: 'fly', source };
+        const text = {
+          name: body.name,
+          description: `Fly.io network policy ${body.name}`,
+          format: 'fly',
+          source,
+        };
         let saved;
         if (body.id) {
           const record = await deps.store.getPolicy(body.id);
           if (!record || record.scopeId !== project.id)
-            throw new ApiError(404, 'not_found', `network policy "${body.id}" not found in app ${c.req.valid('param').app}`);
+            throw new ApiError(
+              404,
+              'not_found',
+              `network policy "${body.id}" not found in app ${c.req.valid('param').app}`,
+            );
           saved = await service.update(record, record.currentVersion, text, actor);
         } else {
           const existing = await deps.store.getPolicyByName(project.id, body.name);
@@ -127,14 +170,26 @@ export function registerFlyRoutes(app: ApiApp, deps: ControlDeps): void {
       tags: ['Fly.io'],
       summary: 'Delete a network policy (Fly Machines API)',
       security: BEARER,
-      request: { params: AppParam.extend({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) }) },
-      responses: { 200: { description: 'Deleted', content: { 'application/json': { schema: z.object({}) } } }, ...errors },
+      request: {
+        params: AppParam.extend({
+          id: z
+            .string()
+            .min(1)
+            .max(100)
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
+      responses: {
+        200: { description: 'Deleted', content: { 'application/json': { schema: z.object({}) } } },
+        ...errors,
+      },
     }),
     async (c) => {
       const { app: appName, id } = c.req.valid('param');
       const project = await appProject(deps, c, appName, 'manage');
       const record = await deps.store.getPolicy(id);
-      if (!record || record.scopeId !== project.id) throw new ApiError(404, 'not_found', `network policy "${id}" not found in app ${appName}`);
+      if (!record || record.scopeId !== project.id)
+        throw new ApiError(404, 'not_found', `network policy "${id}" not found in app ${appName}`);
       await service.remove(record, undefined, actorOf(c));
       return c.json({}, 200);
     },

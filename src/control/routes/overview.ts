@@ -16,7 +16,8 @@ export function registerOverviewRoutes(app: ApiApp, deps: ControlDeps): void {
       method: 'get',
       path: '/overview',
       tags: ['Overview'],
-      summary: 'Every scope you may see: applied policy, Enforced / Not enforced, where workspaces get theirs',
+      summary:
+        'Every scope you may see: applied policy, Enforced / Not enforced, where workspaces get theirs',
       security: BEARER,
       request: {
         query: z.object({
@@ -46,7 +47,8 @@ export function registerOverviewRoutes(app: ApiApp, deps: ControlDeps): void {
           'content-type': 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="egress-overview-${stamp}.csv"`,
         }) as never;
-      if (q.format === 'json') c.header('content-disposition', `attachment; filename="egress-overview-${stamp}.json"`);
+      if (q.format === 'json')
+        c.header('content-disposition', `attachment; filename="egress-overview-${stamp}.json"`);
       return c.json({ generatedAt, items: rows }, 200);
     },
   );

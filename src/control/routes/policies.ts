@@ -5,14 +5,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { checkReport } from '../../policy/check-report.js';
-import { parseDestinationArg, type DestinationArg } from '../../policy/destination.js';
 import { compilePolicy } from '../../policy/engine/compile.js';
 import type { Policy } from '../../policy/model.js';
 import { actorOf } from '../audit/actor.js';
 import type { ApiEnv, ApiApp, ControlDeps } from '../context.js';
 import { etagOf, expectedVersion } from '../http/etag.js';
 import { cursorSchema, limitSchema, pageOf } from '../http/pagination.js';
-import { ApiError, type FieldError } from '../http/problem.js';
+import { ApiError } from '../http/problem.js';
+import { parseDestinations } from './destinations.js';
 import { PolicyService } from '../policies/service.js';
 import { unifiedDiff } from '../policies/line-diff.js';
 import { nameLookup, policyDetail, policySummary, versionView } from '../policies/views.js';
@@ -34,11 +34,23 @@ import { scopeFor } from './scope-access.js';
 
 const PolicyPage = Page(PolicySummary, 'PolicyPage');
 const VersionPage = Page(PolicyVersion, 'PolicyVersionPage');
-const IdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
-const VersionParam = IdParam.extend({
-  version: z.coerce.number().int().min(1).openapi({ param: { name: 'version', in: 'path' } }),
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
 });
-const IfMatch = z.object({ 'if-match': z.string().optional().describe('the ETag from GET ("v3"); required') });
+const VersionParam = IdParam.extend({
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .openapi({ param: { name: 'version', in: 'path' } }),
+});
+const IfMatch = z.object({
+  'if-match': z.string().optional().describe('the ETag from GET ("v3"); required'),
+});
 const ListQuery = z.object({
   limit: limitSchema,
   cursor: cursorSchema,
@@ -50,7 +62,12 @@ const ListQuery = z.object({
 
 async function current(deps: ControlDeps, record: PolicyRecord): Promise<VersionRecord> {
   const v = await deps.store.getPolicyVersion(record.id, record.currentVersion);
-  if (!v) throw new ApiError(404, 'not_found', `policy ${record.id} has no version ${record.currentVersion}`);
+  if (!v)
+    throw new ApiError(
+      404,
+      'not_found',
+      `policy ${record.id} has no version ${record.currentVersion}`,
+    );
   return v;
 }
 
@@ -73,19 +90,6 @@ async function names(deps: ControlDeps) {
   return nameLookup(await deps.store.listUsers());
 }
 
-function parseDestinations(list: readonly string[]): DestinationArg[] {
-  const errors: FieldError[] = [];
-  const out: DestinationArg[] = [];
-  list.forEach((d, i) => {
-    const r = parseDestinationArg(d);
-    if (r.ok) out.push(r.value);
-    else errors.push({ field: `destinations.${i}`, code: 'invalid_destination', message: r.error });
-  });
-  if (errors.length)
-    throw new ApiError(400, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
-  return out;
-}
-
 export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
   const service = new PolicyService(deps);
 
@@ -101,10 +105,17 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
         responses: { 200: json(PolicyPage, 'One page, in creation order'), ...problems(400, 404) },
       }),
       async (c) => {
-        const scope = await scopeFor(deps, c, prefix.scopePath(c.req.valid('param') as Record<string, string>), 'read');
+        const scope = await scopeFor(
+          deps,
+          c,
+          prefix.scopePath(c.req.valid('param') as Record<string, string>),
+          'read',
+        );
         const q = c.req.valid('query');
         const scopeIds =
-          q.inherited === 'true' ? (await deps.store.scopeChain(scope.id)).map((s) => s.id) : [scope.id];
+          q.inherited === 'true'
+            ? (await deps.store.scopeChain(scope.id)).map((s) => s.id)
+            : [scope.id];
         const records = await deps.store.listPolicies(scopeIds);
         const page = pageOf(records, (r) => r.id, q.limit, q.cursor);
         const nameOf = await names(deps);
@@ -124,14 +135,25 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
           'A policy that does not load is a 400 `invalid_policy` whose errors point at LINE:COL in `source`; a policy whose own `tests:` fail is a 422 `policy_tests_failed`.',
         security: BEARER,
         request: { params: prefix.params, body: jsonBody(CreatePolicy) },
-        responses: { 201: json(PolicyDetail, 'Created (version 1)'), ...problems(400, 403, 404, 409, 422) },
+        responses: {
+          201: json(PolicyDetail, 'Created (version 1)'),
+          ...problems(400, 403, 404, 409, 422),
+        },
       }),
       async (c) => {
-        const scope = await scopeFor(deps, c, prefix.scopePath(c.req.valid('param') as Record<string, string>), 'manage');
+        const scope = await scopeFor(
+          deps,
+          c,
+          prefix.scopePath(c.req.valid('param') as Record<string, string>),
+          'manage',
+        );
         const saved = await service.create(scope, c.req.valid('json'), actorOf(c));
         c.header('etag', etagOf(saved.policy.currentVersion));
         c.header('location', `/api/v1/policies/${saved.policy.id}`);
-        return c.json(policyDetail(saved.policy, saved.version, await names(deps), [], saved.warnings), 201);
+        return c.json(
+          policyDetail(saved.policy, saved.version, await names(deps), [], saved.warnings),
+          201,
+        );
       },
     );
   }
@@ -150,7 +172,10 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       const record = await policyFor(deps, c, c.req.valid('param').id, 'read');
       const usedBy = (await deps.store.assignmentsOfPolicy(record.id)).map((a) => a.scopePath);
       c.header('etag', etagOf(record.currentVersion));
-      return c.json(policyDetail(record, await current(deps, record), await names(deps), usedBy), 200);
+      return c.json(
+        policyDetail(record, await current(deps, record), await names(deps), usedBy),
+        200,
+      );
     },
   );
 
@@ -164,7 +189,10 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
         'Send If-Match with the ETag from GET. Without it: 428; with a stale one: 412 with the current ETag. Fields left out keep their value.',
       security: BEARER,
       request: { params: IdParam, headers: IfMatch, body: jsonBody(UpdatePolicy) },
-      responses: { 200: json(PolicyDetail, 'The new version'), ...problems(400, 403, 404, 409, 412, 422, 428) },
+      responses: {
+        200: json(PolicyDetail, 'The new version'),
+        ...problems(400, 403, 404, 409, 412, 422, 428),
+      },
     }),
     async (c) => {
       const record = await policyFor(deps, c, c.req.valid('param').id, 'manage');
@@ -172,7 +200,10 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       const saved = await service.update(record, expected, c.req.valid('json'), actorOf(c));
       const usedBy = (await deps.store.assignmentsOfPolicy(record.id)).map((a) => a.scopePath);
       c.header('etag', etagOf(saved.policy.currentVersion));
-      return c.json(policyDetail(saved.policy, saved.version, await names(deps), usedBy, saved.warnings), 200);
+      return c.json(
+        policyDetail(saved.policy, saved.version, await names(deps), usedBy, saved.warnings),
+        200,
+      );
     },
   );
 
@@ -188,7 +219,11 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
     }),
     async (c) => {
       const record = await policyFor(deps, c, c.req.valid('param').id, 'manage');
-      const expected = expectedVersion(c.req.valid('header')['if-match'], record.currentVersion, false);
+      const expected = expectedVersion(
+        c.req.valid('header')['if-match'],
+        record.currentVersion,
+        false,
+      );
       await service.remove(record, expected, actorOf(c));
       return c.body(null, 204);
     },
@@ -210,7 +245,13 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       const versions = await deps.store.listPolicyVersions(record.id);
       const page = pageOf(versions, (v) => String(v.version).padStart(10, '0'), q.limit, q.cursor);
       const nameOf = await names(deps);
-      return c.json({ items: page.items.map((v) => versionView(v, record, nameOf, false)), nextCursor: page.nextCursor }, 200);
+      return c.json(
+        {
+          items: page.items.map((v) => versionView(v, record, nameOf, false)),
+          nextCursor: page.nextCursor,
+        },
+        200,
+      );
     },
   );
 
@@ -244,7 +285,12 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
         params: IdParam,
         query: z.object({
           from: z.coerce.number().int().min(1).describe('older version'),
-          to: z.coerce.number().int().min(1).optional().describe('newer version (default: current)'),
+          to: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .describe('newer version (default: current)'),
         }),
       },
       responses: { 200: json(PolicyDiff, 'The diff'), ...problems(400, 404) },
@@ -253,9 +299,25 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       const record = await policyFor(deps, c, c.req.valid('param').id, 'read');
       const q = c.req.valid('query');
       const to = q.to ?? record.currentVersion;
-      const [a, b] = [await deps.store.getPolicyVersion(record.id, q.from), await deps.store.getPolicyVersion(record.id, to)];
-      if (!a || !b) throw new ApiError(404, 'not_found', `policy ${record.id} has no version ${!a ? q.from : to}`);
-      return c.json({ id: record.id, from: q.from, to, diff: unifiedDiff(a.source, b.source, `v${q.from}`, `v${to}`) }, 200);
+      const [a, b] = [
+        await deps.store.getPolicyVersion(record.id, q.from),
+        await deps.store.getPolicyVersion(record.id, to),
+      ];
+      if (!a || !b)
+        throw new ApiError(
+          404,
+          'not_found',
+          `policy ${record.id} has no version ${!a ? q.from : to}`,
+        );
+      return c.json(
+        {
+          id: record.id,
+          from: q.from,
+          to,
+          diff: unifiedDiff(a.source, b.source, `v${q.from}`, `v${to}`),
+        },
+        200,
+      );
     },
   );
 
@@ -267,7 +329,10 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       summary: "Restore an old version's content as a new version (If-Match required)",
       security: BEARER,
       request: { params: VersionParam, headers: IfMatch },
-      responses: { 200: json(PolicyDetail, 'The new version'), ...problems(400, 403, 404, 412, 422, 428) },
+      responses: {
+        200: json(PolicyDetail, 'The new version'),
+        ...problems(400, 403, 404, 412, 422, 428),
+      },
     }),
     async (c) => {
       const { id, version } = c.req.valid('param');
@@ -276,7 +341,10 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       const saved = await service.restore(record, version, expected, actorOf(c));
       const usedBy = (await deps.store.assignmentsOfPolicy(record.id)).map((a) => a.scopePath);
       c.header('etag', etagOf(saved.policy.currentVersion));
-      return c.json(policyDetail(saved.policy, saved.version, await names(deps), usedBy, saved.warnings), 200);
+      return c.json(
+        policyDetail(saved.policy, saved.version, await names(deps), usedBy, saved.warnings),
+        200,
+      );
     },
   );
 
@@ -285,10 +353,14 @@ export function registerPolicyRoutes(app: ApiApp, deps: ControlDeps): void {
       method: 'post',
       path: '/policies/{id}/test',
       tags: ['Policies'],
-      summary: 'Decide destinations against the current version (the answer of egress check --json)',
+      summary:
+        'Decide destinations against the current version (the answer of egress check --json)',
       security: BEARER,
       request: { params: IdParam, body: jsonBody(TestPolicy) },
-      responses: { 200: json(z.array(CheckResult), 'One result per destination, in order'), ...problems(400, 404) },
+      responses: {
+        200: json(z.array(CheckResult), 'One result per destination, in order'),
+        ...problems(400, 404),
+      },
     }),
     async (c) => {
       const record = await policyFor(deps, c, c.req.valid('param').id, 'read');

@@ -18,11 +18,23 @@ import { CreateRole, CreateRoleBinding, Role, RoleBinding } from '../api/schemas
 import { scopeFor } from './scope-access.js';
 
 export function bindingView(b: BindingRecord, userName: string) {
-  return { id: b.id, user: userName, userId: b.userId, role: b.role, scope: b.scopePath, createdAt: b.createdAt };
+  return {
+    id: b.id,
+    user: userName,
+    userId: b.userId,
+    role: b.role,
+    scope: b.scopePath,
+    createdAt: b.createdAt,
+  };
 }
 
 function customView(r: CustomRole): RoleDefinition {
-  return { name: r.name, description: r.description, permissions: r.permissions as RoleDefinition['permissions'], builtIn: false };
+  return {
+    name: r.name,
+    description: r.description,
+    permissions: r.permissions as RoleDefinition['permissions'],
+    builtIn: false,
+  };
 }
 
 async function roleNamed(store: Store, name: string): Promise<RoleDefinition | undefined> {
@@ -58,17 +70,37 @@ export function registerRoleRoutes(app: ApiApp, deps: ControlDeps): void {
     }),
     async (c) => {
       if (!c.var.auth.has(PLATFORM_PATH, MANAGE))
-        throw new ApiError(403, 'permission_denied', `you need ${MANAGE} on the platform to define roles`, {
-          extensions: { permission: MANAGE, scope: PLATFORM_PATH },
-        });
+        throw new ApiError(
+          403,
+          'permission_denied',
+          `you need ${MANAGE} on the platform to define roles`,
+          {
+            extensions: { permission: MANAGE, scope: PLATFORM_PATH },
+          },
+        );
       const body = c.req.valid('json');
       if (builtInRole(body.name))
-        throw new ApiError(409, 'built_in_role', `"${body.name}" is a built-in role; choose another name`, {
-          errors: [{ field: 'name', code: 'built_in_role', message: 'built-in roles cannot be replaced' }],
-        });
+        throw new ApiError(
+          409,
+          'built_in_role',
+          `"${body.name}" is a built-in role; choose another name`,
+          {
+            errors: [
+              {
+                field: 'name',
+                code: 'built_in_role',
+                message: 'built-in roles cannot be replaced',
+              },
+            ],
+          },
+        );
       const actor = actorOf(c);
       const saved = await deps.store.transaction(async (tx) => {
-        const r = await tx.putCustomRole({ name: body.name, description: body.description, permissions: [...new Set(body.permissions)] });
+        const r = await tx.putCustomRole({
+          name: body.name,
+          description: body.description,
+          permissions: [...new Set(body.permissions)],
+        });
         await tx.appendEvents([
           changeEvent(
             {
@@ -100,10 +132,18 @@ export function registerRoleRoutes(app: ApiApp, deps: ControlDeps): void {
         responses: { 200: json(z.array(RoleBinding), 'Bindings'), ...problems(400, 404) },
       }),
       async (c) => {
-        const scope = await scopeFor(deps, c, prefix.scopePath(c.req.valid('param') as Record<string, string>), 'read');
+        const scope = await scopeFor(
+          deps,
+          c,
+          prefix.scopePath(c.req.valid('param') as Record<string, string>),
+          'read',
+        );
         const users = new Map((await deps.store.listUsers()).map((u) => [u.id, u.name]));
         const bindings = await deps.store.listRoleBindings({ scopeId: scope.id });
-        return c.json(bindings.map((b) => bindingView(b, users.get(b.userId) ?? b.userId)), 200);
+        return c.json(
+          bindings.map((b) => bindingView(b, users.get(b.userId) ?? b.userId)),
+          200,
+        );
       },
     );
 
@@ -118,25 +158,58 @@ export function registerRoleRoutes(app: ApiApp, deps: ControlDeps): void {
         responses: { 201: json(RoleBinding, 'Granted'), ...problems(400, 403, 404) },
       }),
       async (c) => {
-        const scope = await scopeFor(deps, c, prefix.scopePath(c.req.valid('param') as Record<string, string>), 'manage');
+        const scope = await scopeFor(
+          deps,
+          c,
+          prefix.scopePath(c.req.valid('param') as Record<string, string>),
+          'manage',
+        );
         const body = c.req.valid('json');
         const role = await roleNamed(deps.store, body.role);
         if (!role)
           throw new ApiError(400, 'validation_failed', `role: no role "${body.role}"`, {
-            errors: [{ field: 'role', code: 'unknown_role', message: `no role "${body.role}"; GET /api/v1/roles lists them` }],
+            errors: [
+              {
+                field: 'role',
+                code: 'unknown_role',
+                message: `no role "${body.role}"; GET /api/v1/roles lists them`,
+              },
+            ],
           });
         if (role.bindableAt && !role.bindableAt.includes(scope.kind))
-          throw new ApiError(400, 'validation_failed', `role: ${role.name} is bound at ${role.bindableAt.join(' or ')} scope, not at ${describeScope(scope.path)}`, {
-            errors: [{ field: 'role', code: 'wrong_scope_kind', message: `bind ${role.name} at a ${role.bindableAt.join(' or ')}` }],
-          });
+          throw new ApiError(
+            400,
+            'validation_failed',
+            `role: ${role.name} is bound at ${role.bindableAt.join(' or ')} scope, not at ${describeScope(scope.path)}`,
+            {
+              errors: [
+                {
+                  field: 'role',
+                  code: 'wrong_scope_kind',
+                  message: `bind ${role.name} at a ${role.bindableAt.join(' or ')}`,
+                },
+              ],
+            },
+          );
         const user = await deps.store.getUserByName(body.user);
         if (!user)
           throw new ApiError(400, 'validation_failed', `user: no user "${body.user}"`, {
-            errors: [{ field: 'user', code: 'unknown_user', message: `no user "${body.user}"; create it with POST /api/v1/users` }],
+            errors: [
+              {
+                field: 'user',
+                code: 'unknown_user',
+                message: `no user "${body.user}"; create it with POST /api/v1/users`,
+              },
+            ],
           });
         const actor = actorOf(c);
         const binding = await deps.store.transaction(async (tx) => {
-          const b = await tx.grantRole({ userId: user.id, role: role.name, scopeId: scope.id, by: actor.userId });
+          const b = await tx.grantRole({
+            userId: user.id,
+            role: role.name,
+            scopeId: scope.id,
+            by: actor.userId,
+          });
           await tx.appendEvents([
             changeEvent(
               {
@@ -165,8 +238,16 @@ export function registerRoleRoutes(app: ApiApp, deps: ControlDeps): void {
         security: BEARER,
         request: {
           params: prefix.params.extend({
-            user: z.string().min(1).max(63).openapi({ param: { name: 'user', in: 'path' } }),
-            role: z.string().min(1).max(63).openapi({ param: { name: 'role', in: 'path' } }),
+            user: z
+              .string()
+              .min(1)
+              .max(63)
+              .openapi({ param: { name: 'user', in: 'path' } }),
+            role: z
+              .string()
+              .min(1)
+              .max(63)
+              .openapi({ param: { name: 'role', in: 'path' } }),
           }),
         },
         responses: { 204: { description: 'Revoked' }, ...problems(400, 403, 404) },
@@ -179,7 +260,11 @@ export function registerRoleRoutes(app: ApiApp, deps: ControlDeps): void {
         const removed =
           user !== null &&
           (await deps.store.transaction(async (tx) => {
-            const done = await tx.revokeRole({ userId: user.id, role: params.role!, scopeId: scope.id });
+            const done = await tx.revokeRole({
+              userId: user.id,
+              role: params.role!,
+              scopeId: scope.id,
+            });
             if (done)
               await tx.appendEvents([
                 changeEvent(
@@ -196,7 +281,12 @@ export function registerRoleRoutes(app: ApiApp, deps: ControlDeps): void {
               ]);
             return done;
           }));
-        if (!removed) throw new ApiError(404, 'not_found', `${params.user} has no ${params.role} binding on ${describeScope(scope.path)}`);
+        if (!removed)
+          throw new ApiError(
+            404,
+            'not_found',
+            `${params.user} has no ${params.role} binding on ${describeScope(scope.path)}`,
+          );
         return c.body(null, 204);
       },
     );

@@ -54,7 +54,11 @@ async function createScope(
 }
 
 /** The three default policies of a new project (DESIGN.md 4, "Built-in policies"). */
-async function createDefaultPolicies(deps: ControlDeps, tx: Store, project: ScopeRecord): Promise<void> {
+async function createDefaultPolicies(
+  deps: ControlDeps,
+  tx: Store,
+  project: ScopeRecord,
+): Promise<void> {
   const service = new PolicyService({ ...deps, store: tx });
   const h = await loadHierarchy(tx);
   for (const mode of MODES) {
@@ -65,7 +69,9 @@ async function createDefaultPolicies(deps: ControlDeps, tx: Store, project: Scop
         name: BUILTIN_NAMES[mode],
         description: policy.description ?? BUILTIN_NAMES[mode],
         format: 'native',
-        source: emitNative(policy, { header: `${BUILTIN_NAMES[mode]}: created with project ${project.name}` }),
+        source: emitNative(policy, {
+          header: `${BUILTIN_NAMES[mode]}: created with project ${project.name}`,
+        }),
       },
       null,
       h,
@@ -82,9 +88,27 @@ interface ChildKind {
 }
 
 const CHILDREN: ChildKind[] = [
-  { parent: SCOPE_PREFIXES.platform, kind: 'organisation', segment: '/orgs', body: CreateOrg, tag: 'Organisations' },
-  { parent: SCOPE_PREFIXES.organisation, kind: 'project', segment: '/projects', body: CreateProject, tag: 'Projects' },
-  { parent: SCOPE_PREFIXES.project, kind: 'workspace', segment: '/workspaces', body: CreateWorkspace, tag: 'Workspaces' },
+  {
+    parent: SCOPE_PREFIXES.platform,
+    kind: 'organisation',
+    segment: '/orgs',
+    body: CreateOrg,
+    tag: 'Organisations',
+  },
+  {
+    parent: SCOPE_PREFIXES.organisation,
+    kind: 'project',
+    segment: '/projects',
+    body: CreateProject,
+    tag: 'Projects',
+  },
+  {
+    parent: SCOPE_PREFIXES.project,
+    kind: 'workspace',
+    segment: '/workspaces',
+    body: CreateWorkspace,
+    tag: 'Workspaces',
+  },
 ];
 
 function childPath(child: ChildKind): string {
@@ -107,7 +131,11 @@ export function registerScopeRoutes(app: ApiApp, deps: ControlDeps): void {
       async (c) => {
         const parentPath = child.parent.scopePath(c.req.valid('param') as Record<string, string>);
         const parent = await scopeFor(deps, c, parentPath, 'manage');
-        const body = c.req.valid('json') as { name: string; app?: string; metadata?: Record<string, string> };
+        const body = c.req.valid('json') as {
+          name: string;
+          app?: string;
+          metadata?: Record<string, string>;
+        };
         const actor = actorOf(c);
         const created = await deps.store.transaction(async (tx) => {
           const scope = await createScope(
@@ -143,14 +171,21 @@ export function registerScopeRoutes(app: ApiApp, deps: ControlDeps): void {
         const parentPath = child.parent.scopePath(c.req.valid('param') as Record<string, string>);
         const parent = await scopeFor(deps, c, parentPath, 'read');
         const q = c.req.valid('query');
-        const visible = (await deps.store.listChildren(parent.id)).filter((s) => c.var.auth.canRead(s.path));
+        const visible = (await deps.store.listChildren(parent.id)).filter((s) =>
+          c.var.auth.canRead(s.path),
+        );
         const page = pageOf(visible, (s) => s.name, q.limit, q.cursor);
         return c.json({ items: page.items.map(scopeView), nextCursor: page.nextCursor }, 200);
       },
     );
   }
 
-  for (const prefix of [SCOPE_PREFIXES.platform, SCOPE_PREFIXES.organisation, SCOPE_PREFIXES.project, SCOPE_PREFIXES.workspace]) {
+  for (const prefix of [
+    SCOPE_PREFIXES.platform,
+    SCOPE_PREFIXES.organisation,
+    SCOPE_PREFIXES.project,
+    SCOPE_PREFIXES.workspace,
+  ]) {
     app.openapi(
       createRoute({
         method: 'get',
@@ -162,7 +197,12 @@ export function registerScopeRoutes(app: ApiApp, deps: ControlDeps): void {
         responses: { 200: json(Scope, 'The scope'), ...problems(400, 404) },
       }),
       async (c) => {
-        const scope = await scopeFor(deps, c, prefix.scopePath(c.req.valid('param') as Record<string, string>), 'read');
+        const scope = await scopeFor(
+          deps,
+          c,
+          prefix.scopePath(c.req.valid('param') as Record<string, string>),
+          'read',
+        );
         return c.json(scopeView(scope), 200);
       },
     );
@@ -182,8 +222,15 @@ export function registerScopeRoutes(app: ApiApp, deps: ControlDeps): void {
       responses: { 200: json(Scope, 'Updated'), ...problems(400, 403, 404) },
     }),
     async (c) => {
-      const scope = await scopeFor(deps, c, SCOPE_PREFIXES.workspace.scopePath(c.req.valid('param') as Record<string, string>), 'manage');
-      const updated = await deps.store.updateScope(scope.id, { metadata: c.req.valid('json').metadata });
+      const scope = await scopeFor(
+        deps,
+        c,
+        SCOPE_PREFIXES.workspace.scopePath(c.req.valid('param') as Record<string, string>),
+        'manage',
+      );
+      const updated = await deps.store.updateScope(scope.id, {
+        metadata: c.req.valid('json').metadata,
+      });
       return c.json(scopeView(updated), 200);
     },
   );

@@ -15,12 +15,33 @@ import { MANAGE } from '../rbac/roles.js';
 import { describeScope, PLATFORM_PATH } from '../rbac/scope-path.js';
 import type { TokenRecord, User as UserRecord } from '../store/store.js';
 import { BEARER, json, jsonBody, problems } from '../api/responses.js';
-import { CreateNode, CreateToken, CreateUser, Me, Node, Page, TokenInfo, User } from '../api/schemas.js';
+import {
+  CreateNode,
+  CreateToken,
+  CreateUser,
+  Me,
+  Node,
+  Page,
+  TokenInfo,
+  User,
+} from '../api/schemas.js';
 import { bindingView } from './roles.js';
 import { scopeFor } from './scope-access.js';
 
-const UserParam = z.object({ user: z.string().min(1).max(63).openapi({ param: { name: 'user', in: 'path' } }) });
-const TokenParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+const UserParam = z.object({
+  user: z
+    .string()
+    .min(1)
+    .max(63)
+    .openapi({ param: { name: 'user', in: 'path' } }),
+});
+const TokenParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 const ListQuery = z.object({ limit: limitSchema, cursor: cursorSchema });
 
 function requirePlatformManage(c: Context<ApiEnv>, what: string): void {
@@ -31,7 +52,13 @@ function requirePlatformManage(c: Context<ApiEnv>, what: string): void {
 }
 
 function userView(u: UserRecord) {
-  return { id: u.id, name: u.name, kind: u.kind, displayName: u.displayName, createdAt: u.createdAt };
+  return {
+    id: u.id,
+    name: u.name,
+    kind: u.kind,
+    displayName: u.displayName,
+    createdAt: u.createdAt,
+  };
 }
 
 function tokenView(t: TokenRecord, secret?: string) {
@@ -66,7 +93,9 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
         userId: user.id,
         name: body.name,
         tokenSha256: hashToken(secret),
-        expiresAt: body.expiresInDays ? new Date(now + body.expiresInDays * 86_400_000).toISOString() : null,
+        expiresAt: body.expiresInDays
+          ? new Date(now + body.expiresInDays * 86_400_000).toISOString()
+          : null,
       });
       await tx.appendEvents([
         changeEvent(
@@ -88,7 +117,8 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
 
   const revoke = async (c: Context<ApiEnv>, user: UserRecord, id: string) => {
     const tokens = await deps.store.listTokens(user.id);
-    if (!tokens.some((t) => t.id === id)) throw new ApiError(404, 'not_found', `user ${user.name} has no token ${id}`);
+    if (!tokens.some((t) => t.id === id))
+      throw new ApiError(404, 'not_found', `user ${user.name} has no token ${id}`);
     const actor = actorOf(c);
     await deps.store.transaction(async (tx) => {
       await tx.revokeToken(id, new Date(deps.clock.now()));
@@ -119,7 +149,8 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
     }),
     async (c) => {
       const p = c.var.auth.principal;
-      if (p.kind === 'node') throw new ApiError(403, 'node_token', 'node tokens may only send events');
+      if (p.kind === 'node')
+        throw new ApiError(403, 'node_token', 'node tokens may only send events');
       const user = await deps.store.getUser(p.id);
       if (!user) throw new ApiError(404, 'not_found', 'your user no longer exists');
       const bindings = await deps.store.listRoleBindings({ userId: user.id });
@@ -146,7 +177,10 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
     async (c) => {
       const user = await deps.store.getUser(c.var.auth.principal.id);
       if (!user) throw new ApiError(403, 'node_token', 'node tokens have no user');
-      return c.json((await deps.store.listTokens(user.id)).map((t) => tokenView(t)), 200);
+      return c.json(
+        (await deps.store.listTokens(user.id)).map((t) => tokenView(t)),
+        200,
+      );
     },
   );
 
@@ -200,7 +234,11 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
       const body = c.req.valid('json');
       const actor = actorOf(c);
       const user = await deps.store.transaction(async (tx) => {
-        const u = await tx.createUser({ name: body.name, kind: body.kind, displayName: body.displayName ?? null });
+        const u = await tx.createUser({
+          name: body.name,
+          kind: body.kind,
+          displayName: body.displayName ?? null,
+        });
         await tx.appendEvents([
           changeEvent(
             {
@@ -243,7 +281,7 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
       method: 'post',
       path: '/users/{user}/tokens',
       tags: ['Users'],
-      summary: "Create a token for a user (the secret is in this answer only)",
+      summary: 'Create a token for a user (the secret is in this answer only)',
       security: BEARER,
       request: { params: UserParam, body: jsonBody(CreateToken) },
       responses: { 201: json(TokenInfo, 'Created'), ...problems(400, 403, 404) },
@@ -268,7 +306,10 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
     async (c) => {
       requirePlatformManage(c, "list other users' tokens");
       const user = await userNamed(deps, c.req.valid('param').user);
-      return c.json((await deps.store.listTokens(user.id)).map((t) => tokenView(t)), 200);
+      return c.json(
+        (await deps.store.listTokens(user.id)).map((t) => tokenView(t)),
+        200,
+      );
     },
   );
 
@@ -306,7 +347,11 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
       const secret = newToken();
       const actor = actorOf(c);
       const node = await deps.store.transaction(async (tx) => {
-        const n = await tx.createNode({ name: body.name, tokenSha256: hashToken(secret), scopeId: scope.id });
+        const n = await tx.createNode({
+          name: body.name,
+          tokenSha256: hashToken(secret),
+          scopeId: scope.id,
+        });
         await tx.appendEvents([
           changeEvent(
             {
@@ -323,7 +368,14 @@ export function registerUserRoutes(app: ApiApp, deps: ControlDeps): void {
         return n;
       });
       return c.json(
-        { id: node.id, name: node.name, scope: scope.path, createdAt: node.createdAt, lastContactAt: node.lastContactAt, token: secret },
+        {
+          id: node.id,
+          name: node.name,
+          scope: scope.path,
+          createdAt: node.createdAt,
+          lastContactAt: node.lastContactAt,
+          token: secret,
+        },
         201,
       );
     },

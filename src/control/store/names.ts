@@ -28,11 +28,17 @@ export function checkName(field: string, name: unknown): string {
  */
 export function checkPolicyName(field: string, name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
-    throw new InvalidError(field, `${JSON.stringify(name)} is not a valid policy name: use 1-200 characters`);
+    throw new InvalidError(
+      field,
+      `${JSON.stringify(name)} is not a valid policy name: use 1-200 characters`,
+    );
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new InvalidError(field, 'a policy name may not contain control characters (newlines, tabs)');
+    throw new InvalidError(
+      field,
+      'a policy name may not contain control characters (newlines, tabs)',
+    );
   }
   return name;
 }
