@@ -65,6 +65,11 @@ export default tseslint.config(
               group: ['**/dataplane/**', '**/control/**', '**/cli/**'],
               message: 'src/policy must not depend on outer layers.',
             },
+            {
+              group: ['node:*'],
+              message:
+                'src/policy is pure and browser-safe (the web console runs it): no node:* module at all.',
+            },
           ],
         },
       ],

@@ -12,6 +12,7 @@ import type { RunCommandOptions } from './commands/run.js';
 import type { SpawnedBridge } from '../dataplane/sandbox/launcher.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
+import { register as registerServe } from './commands/serve.js';
 import type { PolicyOptions } from './load-policy.js';
 
 const VERSION = '0.1.0';
@@ -51,11 +52,15 @@ function buildProgram(io: Io, setExit: (code: number) => void, early: EarlyStart
   policyOptions(program.command('check'))
     .description('decide destinations against a policy')
     .argument(
-      '<dest...>',
+      '[dest...]',
       'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port',
     )
     .option('--json', 'print one JSON array, one object per destination')
     .option('--explain', 'add one sentence per destination')
+    .option(
+      '--tests',
+      "also check the policy's tests: (in --json, one object per test after DESTs)",
+    )
     .action(async (dests: string[], opts: PolicyOptions & { json?: boolean; explain?: boolean }) =>
       setExit((await import('./commands/check.js')).runCheck(dests, opts, io)),
     );
@@ -208,6 +213,7 @@ function buildProgram(io: Io, setExit: (code: number) => void, early: EarlyStart
     .description('print the JSON Schema of the native policy format (for editors)')
     .action(async () => setExit((await import('./commands/schema.js')).runSchema(io)));
 
+  registerServe(program, io, setExit);
   return program;
 }
 

@@ -96,6 +96,18 @@ export type WorkspaceSelector =
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * One case of a policy's `tests:` block: a destination and the verdict the policy must give it
+ * (the verdict, not whether monitor mode lets it through). Checked by `egress lint` and on every
+ * save and assignment in the control plane.
+ */
+export interface PolicyTest {
+  /** As written: `host`, `host:port`, `[v6]:port`, `ip`, `scheme://host[:port]`, `udp://host:port`. */
+  dest: string;
+  expect: Verdict;
+  source?: SourceLocation;
+}
+
 export interface Policy {
   /** Native format version this policy was written in. */
   version: 1;
@@ -118,6 +130,8 @@ export interface Policy {
   /** gh-aw firewall log level, kept for the data plane. */
   logLevel?: LogLevel;
   appliesTo?: WorkspaceSelector;
+  /** The policy's own test cases (native `tests:`); absent = none. */
+  tests?: PolicyTest[];
   /** Where this policy came from. */
   origin?: { file: string; format: string; line?: number };
 }

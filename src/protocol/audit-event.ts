@@ -24,6 +24,22 @@ export const EVENT_TYPES = [
   // The data plane's own lifecycle: which policy was in force from when to when.
   'proxy.started',
   'proxy.stopped',
+  // The control plane's own changes (DESIGN.md 9.2): who changed what, at which scope, with the
+  // versions before and after (`scope`, `before`, `after` fields).
+  'scope.created',
+  'policy.created',
+  'policy.updated',
+  'policy.deleted',
+  'policy.applied',
+  'policy.enforced',
+  'policy.unassigned',
+  'role.created',
+  'role.granted',
+  'role.revoked',
+  'user.created',
+  'token.created',
+  'token.revoked',
+  'auth.failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -4,11 +4,20 @@ import { parseDestinationArg, type DestinationArg } from '../../policy/destinati
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 import { renderTable } from '../table.js';
-import { EXIT_OK, UsageError } from '../errors.js';
+import type { PolicyTestResult } from '../../policy/policy-tests/types.js';
+import { EXIT_INVALID, EXIT_OK, UsageError } from '../errors.js';
+import {
+  renderTestResults,
+  runOwnTests,
+  testedDestinations,
+  testJson,
+} from './policy-tests-output.js';
 
 export interface CheckOptions extends PolicyOptions {
   json?: boolean;
   explain?: boolean;
+  /** Also check the policy's own `tests:` (in --json: one more object per test, after DESTs). */
+  tests?: boolean;
 }
 
 function ruleCell(d: Decision): string {
@@ -23,7 +32,7 @@ function verdictCell(d: Decision): string {
 }
 
 export function runCheck(dests: string[], options: CheckOptions, io: Io): number {
-  if (dests.length === 0)
+  if (dests.length === 0 && !options.tests)
     throw new UsageError(
       'give at least one destination, e.g. "egress check --policy p.yaml github.com"',
     );
@@ -35,8 +44,16 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
   const loaded = loadPolicyFromOptions(options);
   const compiled = compilePolicy(loaded.policy, { ecosystemExtras: loaded.extras });
   const decisions = parsed.map((dest) => ({ dest, decision: decide(compiled, dest) }));
+  // The policy's `tests:`: in the table whenever it has some; in --json only with --tests.
+  const tests = options.tests || !options.json ? runOwnTests(loaded.policy, compiled) : [];
+  const exit = tests.some((t) => !t.pass) ? EXIT_INVALID : EXIT_OK;
   if (options.json) {
-    const out = decisions.map(({ dest, decision }) => ({
+    const tested = options.tests ? testedDestinations(tests) : [];
+    const rows: Array<{ dest: DestinationArg; decision: Decision; test?: PolicyTestResult }> = [
+      ...decisions,
+      ...tested,
+    ];
+    const out = rows.map(({ dest, decision, test }) => ({
       ...decision,
       // `destination` is the argument as given (DESIGN.md 6); the normalised one is `target`.
       destination: dest.input,
@@ -44,9 +61,10 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
       ...(dest.scheme ? { scheme: dest.scheme } : {}),
       ...(dest.path ? { path: dest.path } : {}),
       explanation: explain(decision),
+      ...(test ? { test: testJson(test) } : {}),
     }));
     io.out(JSON.stringify(out, null, 2) + '\n');
-    return EXIT_OK;
+    return exit;
   }
   const p = loaded.policy;
   io.out(`policy "${p.name}" (${p.mode}, default ${p.default}, version ${compiled.version})\n`);
@@ -60,7 +78,9 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
     decision.reason,
     ruleCell(decision),
   ]);
-  io.out(renderTable(['DESTINATION', 'PORT', 'VERDICT', 'REASON', 'RULE'], rows));
+  if (rows.length) io.out(renderTable(['DESTINATION', 'PORT', 'VERDICT', 'REASON', 'RULE'], rows));
   if (options.explain) for (const { decision } of decisions) io.out(`  ${explain(decision)}\n`);
-  return EXIT_OK;
+  if (tests.length) io.out(renderTestResults(tests));
+  else if (options.tests) io.out('tests: the policy has no tests\n');
+  return exit;
 }

@@ -1,9 +1,10 @@
 /** `egress lint`: validate a policy; FILE:LINE:COL messages; exit 0 valid, 2 invalid. */
 import { lintPolicy } from '../../policy/lint.js';
 import { formatDiagnostic } from '../../policy/source/diagnostics.js';
-import { EXIT_OK } from '../errors.js';
+import { EXIT_INVALID, EXIT_OK } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+import { ownTestErrors } from './policy-tests-output.js';
 
 export function runLint(options: PolicyOptions, io: Io): number {
   const loaded = loadPolicyFromOptions(options);
@@ -11,6 +12,13 @@ export function runLint(options: PolicyOptions, io: Io): number {
     ...loaded.warnings,
     ...lintPolicy(loaded.policy, { ecosystemExtras: loaded.extras }),
   ].sort((a, b) => a.line - b.line || a.col - b.col);
+  // The policy's own tests: a failing one is an error at its LINE:COL (exit 2).
+  const testErrors = ownTestErrors(loaded.policy, loaded.extras);
+  if (testErrors.length) {
+    const all = [...warnings, ...testErrors].sort((a, b) => a.line - b.line || a.col - b.col);
+    for (const d of all) io.err(formatDiagnostic(d) + '\n');
+    return EXIT_INVALID;
+  }
   for (const w of warnings) io.err(formatDiagnostic(w) + '\n');
   const p = loaded.policy;
   io.out(

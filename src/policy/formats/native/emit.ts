@@ -91,6 +91,8 @@ export function policyToNativeObject(policy: Policy): Record<string, unknown> {
   if (policy.maxBodyCapture !== DEFAULT_MAX_BODY_CAPTURE)
     out.maxBodyCapture = policy.maxBodyCapture;
   if (policy.logLevel) out.logLevel = policy.logLevel;
+  if (policy.tests?.length)
+    out.tests = policy.tests.map((t) => ({ dest: t.dest, expect: t.expect }));
   return out;
 }
 

@@ -25,6 +25,7 @@ import {
 } from '../common.js';
 import type { FormatInput, ParsedPolicy, PolicyFormat } from '../types.js';
 import { nativePolicySchema, type NativeRuleRaw } from './schema.js';
+import { convertTests } from './tests.js';
 import type { z } from 'zod';
 import type { selectorObjectSchema, deciderSchema } from './schema.js';
 
@@ -293,6 +294,7 @@ export function parseNative(input: FormatInput): ParsedPolicy {
       );
     }
   });
+  const tests = convertTests(r.tests ?? [], reporter);
   reporter.throwIfErrors();
 
   const policy: Policy = {
@@ -313,6 +315,7 @@ export function parseNative(input: FormatInput): ParsedPolicy {
   if (decider) policy.decider = decider;
   if (r.logLevel) policy.logLevel = r.logLevel;
   if (r.appliesTo) policy.appliesTo = r.appliesTo as Policy['appliesTo'];
+  if (tests.length) policy.tests = tests;
   return { policy, warnings: reporter.diagnostics.filter((d) => d.severity === 'warning') };
 }
 

@@ -103,6 +103,18 @@ export const resourceSchema = z.strictObject({
   ports: ports.optional(),
 });
 
+export const policyTestSchema = z
+  .strictObject({
+    dest: z.string().meta({
+      description:
+        'Destination as egress check takes it: host (port 443), host:port, [v6]:port, ip, scheme://host[:port], udp://host:port.',
+    }),
+    expect: verdict.meta({
+      description: "The policy's verdict for it (in monitor mode: what it would do).",
+    }),
+  })
+  .meta({ description: 'A test case: egress lint fails when the policy decides dest otherwise.' });
+
 export const nativePolicySchema = z
   .strictObject({
     version: z.literal(1).meta({ description: 'Format version; always 1 for now.' }),
@@ -153,11 +165,16 @@ export const nativePolicySchema = z
         z.strictObject({ metadata: z.record(z.string(), z.string()) }),
       ])
       .optional(),
+    tests: z.array(policyTestSchema).optional().meta({
+      description:
+        'Destinations and the verdict this policy must give them; checked by egress lint, egress check --tests and the control plane on every save.',
+    }),
   })
   .meta({ title: 'egress network policy', description: 'Native egress policy, format version 1.' });
 
 export type NativePolicyRaw = z.infer<typeof nativePolicySchema>;
 export type NativeRuleRaw = z.infer<typeof ruleSchema>;
+export type NativePolicyTestRaw = z.infer<typeof policyTestSchema>;
 export type NativeSelectorRaw = z.infer<typeof selector>;
 
 export function nativeJsonSchema(): unknown {
