@@ -9,7 +9,7 @@ import type { Reporter } from '../../source/reporter.js';
 import { sortDiagnostics } from '../../source/reporter.js';
 import { validateWithSchema } from '../../source/validate.js';
 import { openDocument } from '../common.js';
-import { fileStem } from '../file-name.js';
+import { baseName, fileStem } from '../file-name.js';
 import type { FormatInput, ParsedPolicy, PolicyFormat } from '../types.js';
 import { resolveStepConfig, type HardenRunnerConfig, type Reporters } from './config.js';
 import { singleStepSchema, workflowSchema } from './schema.js';
@@ -57,10 +57,10 @@ function policyName(chosen: Chosen, workflowName: string, input: FormatInput): s
 function describe(chosen: Chosen, input: FormatInput): string {
   const job = chosen.jobId === undefined ? '' : ` for job "${chosen.jobId}"`;
   const how = chosen.cluster
-    ? `the cluster-level policy ${input.clusterPolicy!.file}`
+    ? `the cluster-level policy ${baseName(input.clusterPolicy!.file)}`
     : chosen.config.policyName
       ? `named policy "${chosen.config.policyName}" of the policy store`
-      : `the harden-runner step in ${input.file}`;
+      : `the harden-runner step in ${baseName(input.file)}`;
   return `Harden-Runner egress policy${job}, from ${how}.`;
 }
 
