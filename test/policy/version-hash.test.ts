@@ -36,8 +36,7 @@ jobs:
           egress-policy: block
           allowed-endpoints: github.com:443
 `;
-    const v = (file: string) =>
-      policyHash(loadPolicy('harden-runner', { text: wf, file }).policy);
+    const v = (file: string) => policyHash(loadPolicy('harden-runner', { text: wf, file }).policy);
     assert.equal(v('/a/.github/workflows/ci.yml'), v('/b/checkout/.github/workflows/ci.yml'));
   });
 
