@@ -31,7 +31,7 @@ export function selectorWords(s: Selector, extras: EcosystemExtras = {}): string
   if (s.ecosystem !== undefined) {
     const domains = [...(ECOSYSTEM_CATALOG[s.ecosystem] ?? []), ...(extras[s.ecosystem] ?? [])];
     const sample = domains.slice(0, 3).join(', ');
-    target = `the ${s.ecosystem} ecosystem (${domains.length} domains: ${sample}${domains.length > 3 ? ', …' : ''})`;
+    target = `the ${s.ecosystem} ecosystem (${domains.length} domains${s.includeSubdomains ? ' and their subdomains' : ''}: ${sample}${domains.length > 3 ? ', …' : ''})`;
   } else if (s.cidr !== undefined)
     target = s.cidr.includes('/') ? `addresses in ${s.cidr}` : `the address ${s.cidr}`;
   else if (s.host !== undefined) target = hostWords(s.host, s.includeSubdomains);
