@@ -11,7 +11,7 @@ import type { ProxyCommandOptions } from './commands/proxy.js';
 import type { RunCommandOptions } from './commands/run.js';
 import type { SpawnedBridge } from '../dataplane/sandbox/launcher.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
-import { processIo, type Io } from './io.js';
+import { exitQuietlyOnBrokenPipe, processIo, type Io } from './io.js';
 import { register as registerServe } from './commands/serve.js';
 import type { PolicyOptions } from './load-policy.js';
 
@@ -228,6 +228,7 @@ export async function main(
   early: EarlyStart = {},
 ): Promise<number> {
   let code = EXIT_OK;
+  if (io === processIo) exitQuietlyOnBrokenPipe();
   const program = buildProgram(io, (c) => (code = c), early);
   let policyArgs: PolicyOptions = {};
   program.hook('preAction', (_this, action) => {

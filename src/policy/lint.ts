@@ -7,6 +7,7 @@ import { lookup } from './engine/decide.js';
 import type { Policy, Selector } from './model.js';
 import { parseHostPattern } from './patterns/host-pattern.js';
 import type { Diagnostic, SourceLocation } from './source/diagnostics.js';
+import { unreachableDenies, unreachableDenyWords } from './unreachable-deny.js';
 
 function warning(
   source: SourceLocation | undefined,
@@ -45,12 +46,27 @@ export function lintPolicy(policy: Policy, options: CompileOptions = {}): Diagno
   const file = policy.origin?.file ?? 'policy';
   const out: Diagnostic[] = [];
   const compiled = compilePolicy(policy, options);
+  // The dangerous shadowing first: a deny that an earlier allow always beats.
+  const unreachable = new Set<Selector>();
+  for (const u of unreachableDenies(policy, compiled)) {
+    unreachable.add(u.selector);
+    const words = unreachableDenyWords(u, file);
+    out.push(
+      warning(
+        u.selector.source ?? policy.rules[u.ruleIndex]!.source,
+        file,
+        words.message,
+        words.hint,
+      ),
+    );
+  }
   policy.rules.forEach((rule, i) => {
     if (rule.selectors.length === 0)
       out.push(
         warning(rule.source, file, `rule ${i + 1} has no destinations, so it never matches`),
       );
     for (const selector of rule.selectors) {
+      if (unreachable.has(selector)) continue;
       const earlier = shadowedBy(policy, compiled, i, selector);
       if (earlier !== undefined) {
         const verb = policy.rules[earlier]!.kind;

@@ -24,7 +24,7 @@ export interface PortRange {
 export interface Selector {
   /** Normalised host pattern: `example.com`, `*.example.com`, `**.example.com`, `api-*.x`, `*`. */
   host?: string;
-  /** With an exact `host`: the apex and every subdomain. */
+  /** With an exact `host`: the apex and every subdomain. With an `ecosystem`: each of its exact domains and every subdomain (gh-aw). */
   includeSubdomains?: boolean;
   /** Canonical IP or CIDR: `10.0.0.0/8`, `192.168.1.50`, `2001:db8::/32`. */
   cidr?: string;

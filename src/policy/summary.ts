@@ -31,7 +31,7 @@ export function selectorWords(s: Selector, extras: EcosystemExtras = {}): string
   if (s.ecosystem !== undefined) {
     const domains = [...(ECOSYSTEM_CATALOG[s.ecosystem] ?? []), ...(extras[s.ecosystem] ?? [])];
     const sample = domains.slice(0, 3).join(', ');
-    target = `the ${s.ecosystem} ecosystem (${domains.length} domains: ${sample}${domains.length > 3 ? ', …' : ''})`;
+    target = `the ${s.ecosystem} ecosystem (${domains.length} domains${s.includeSubdomains ? ' and their subdomains' : ''}: ${sample}${domains.length > 3 ? ', …' : ''})`;
   } else if (s.cidr !== undefined)
     target = s.cidr.includes('/') ? `addresses in ${s.cidr}` : `the address ${s.cidr}`;
   else if (s.host !== undefined) target = hostWords(s.host, s.includeSubdomains);
@@ -47,11 +47,21 @@ const VERBS: Record<Rule['kind'], string> = {
   decide: 'Asks the decider about',
 };
 
-function ruleWords(rule: Rule, index: number, extras: EcosystemExtras): string[] {
+/** In monitor mode a deny rule blocks nothing unless it says `enforce: always`. */
+const MONITOR_DENY = 'Would block';
+const MONITOR_DENY_NOTE = ' (recorded as "would deny", let through)';
+
+function ruleWords(
+  rule: Rule,
+  index: number,
+  extras: EcosystemExtras,
+  mode: Policy['mode'],
+): string[] {
   const label = rule.name ? ` ("${rule.name}")` : '';
   const parts = rule.selectors.map((s) => selectorWords(s, extras));
-  const always = rule.enforceAlways ? ', even in monitor mode' : '';
-  const head = `  ${index + 1}. ${VERBS[rule.kind]}${label}${always}:`;
+  const monitored = mode === 'monitor' && rule.kind === 'deny' && !rule.enforceAlways;
+  const always = rule.enforceAlways ? ', even in monitor mode' : monitored ? MONITOR_DENY_NOTE : '';
+  const head = `  ${index + 1}. ${monitored ? MONITOR_DENY : VERBS[rule.kind]}${label}${always}:`;
   if (parts.length === 0) return [`${head} nothing (the rule is empty)`];
   const shown = parts.slice(0, 12).map((p) => `       - ${p}`);
   if (parts.length > 12) shown.push(`       - … and ${parts.length - 12} more`);
@@ -95,19 +105,25 @@ export function summarise(policy: Policy, extras: EcosystemExtras = {}): string[
   }
   if (policy.rules.length) {
     lines.push('Rules, in order (the first rule that matches decides):');
-    policy.rules.forEach((rule, i) => lines.push(...ruleWords(rule, i, extras)));
+    policy.rules.forEach((rule, i) => lines.push(...ruleWords(rule, i, extras, policy.mode)));
   } else {
     lines.push('No rules.');
   }
-  const defaultWords = policy.default === 'allow' ? 'allowed' : 'blocked';
-  lines.push(
-    `Everything else is ${defaultWords}${policy.mode === 'monitor' && policy.default === 'deny' ? ' (recorded as "would deny"; monitor mode blocks nothing)' : ''}.`,
-  );
+  const monitor = policy.mode === 'monitor';
+  if (policy.default === 'allow') lines.push('Everything else is allowed.');
+  else if (monitor)
+    lines.push(
+      'Everything else would be blocked in restrict mode: it is recorded as "would deny" and let through.',
+    );
+  else lines.push('Everything else is blocked.');
   lines.push('');
   const privateWords =
     policy.privateRanges === 'allow' ? 'Private ranges are allowed for allowed names; l' : 'L';
+  const classes = `${privateWords}oopback, link-local, cloud metadata${policy.privateRanges === 'allow' ? '' : ', private-range'} and multicast addresses`;
   lines.push(
-    `${privateWords}oopback, link-local, cloud metadata${policy.privateRanges === 'allow' ? '' : ', private-range'} and multicast addresses stay blocked, even for allowed names, unless a rule allows that address explicitly.`,
+    monitor
+      ? `${classes} are recorded as "would deny" and let through (restrict mode blocks them, even for allowed names, unless a rule allows that address explicitly).`
+      : `${classes} stay blocked, even for allowed names, unless a rule allows that address explicitly.`,
   );
   lines.push(
     'UDP: only DNS (answered by the policy-aware resolver) and UDP that a rule allows explicitly; other UDP is dropped.',

@@ -186,7 +186,7 @@ describe('harden-runner import', () => {
   it('warns when block allows nothing', () => {
     const parsed = parseHardenRunner({ text: 'egress-policy: block\n', file: 'w.yml' });
     assert.deepEqual(warningsOf(parsed), [
-      'w.yml:1:1: warning: egress-policy is block and allowed-endpoints is empty: no outbound traffic is allowed',
+      "w.yml:1:1: warning: egress-policy is block and allowed-endpoints is empty: only Harden-Runner's 7 implicit endpoints (agent.api.stepsecurity.io, codeload.github.com, the GitHub Actions service) are allowed",
     ]);
     assert.equal(
       parseHardenRunner({ text: 'disable-sudo: true\n', file: 'w.yml' }).policy.mode,

@@ -65,7 +65,12 @@ describe('sandbox units', () => {
     const text = renderSummary(denials, 'p');
     assert.match(text, /policy "p" denied 1 destination:/);
     assert.match(text, /evil\.test:443 +2 connections, rule 1 \(deny at p\.yaml:5:9\)/);
-    assert.match(text, /to allow: - allow: \["evil\.test:443"\]/);
+    // A deny rule denied it: the advice is to change that rule (issue 16.6), not to append an allow.
+    assert.match(
+      text,
+      /to allow: change deny rule 1 at p\.yaml:5:9 .*or put - allow: \["evil\.test:443"\] above it/,
+    );
+    assert.match(text, /to allow: - allow: \["x\.test:80"\]/);
     assert.match(text, /would deny 1 destination \(monitor mode/);
   });
 

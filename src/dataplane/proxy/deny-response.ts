@@ -5,7 +5,7 @@
  */
 import type { Decision } from '../../policy/decision.js';
 import { describeDestination, explain } from '../../policy/engine/explain.js';
-import { suggestAllowRule } from '../../policy/engine/suggest-rule.js';
+import { accessAdvice } from '../../policy/engine/suggest-rule.js';
 
 export interface DenyText {
   status: number;
@@ -15,10 +15,6 @@ export interface DenyText {
 
 /** What the body says about getting access; operators can replace it (--access-hint). */
 export const DEFAULT_ACCESS_HINT = 'ask the owner of this policy to add a rule';
-
-function suggestedRule(decision: Decision): string {
-  return suggestAllowRule(decision.destination, decision.reason);
-}
 
 export function denyBody(decision: Decision, accessHint = DEFAULT_ACCESS_HINT): string {
   const rule = decision.rule
@@ -46,11 +42,7 @@ export function denyBody(decision: Decision, accessHint = DEFAULT_ACCESS_HINT): 
   } else if (decision.reason === 'invalid_destination') {
     lines.push('The destination is malformed; fix the host name or address and try again.');
   } else {
-    lines.push(`To get access, ${accessHint}, for example:`, `  ${suggestedRule(decision)}`);
-    if (decision.rule?.kind === 'deny')
-      lines.push(
-        `and place it above rule ${decision.rule.index + 1}, which denies this destination on purpose.`,
-      );
+    lines.push(...accessAdvice(decision, accessHint));
   }
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@
  * bus (request.denied, refused DNS questions, dropped UDP; in monitor mode what the policy
  * would have denied). Nothing is printed when nothing was denied.
  */
-import { suggestAllowRule } from '../../policy/engine/suggest-rule.js';
+import { accessAdviceLine, suggestAllowRule } from '../../policy/engine/suggest-rule.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { AuditEvent } from '../../protocol/audit-event.js';
 import { addCount, countedDestination, type CountedKind } from './counted-destination.js';
@@ -96,11 +96,14 @@ function times(d: Denial): string {
 }
 
 function suggestion(d: Denial): string {
-  if (d.kind === 'dns') return `- allow: ["${d.host}"]`;
-  return suggestAllowRule(
-    { host: d.host, port: d.port, transport: d.transport, ...(d.ip ? { ip: d.ip } : {}) },
-    d.reason,
-  );
+  const allow =
+    d.kind === 'dns'
+      ? `- allow: ["${d.host}"]`
+      : suggestAllowRule(
+          { host: d.host, port: d.port, transport: d.transport, ...(d.ip ? { ip: d.ip } : {}) },
+          d.reason,
+        );
+  return accessAdviceLine(d.rule, allow);
 }
 
 /** The summary text, or '' when nothing was denied. */
@@ -115,7 +118,7 @@ export function renderSummary(denials: readonly Denial[], policyName: string): s
     const width = Math.min(48, Math.max(...list.map((d) => what(d).length)));
     for (const d of list) {
       lines.push(`  ${what(d).padEnd(width)}  ${times(d)}, ${why(d)}`);
-      lines.push(`  ${' '.repeat(width)}  to allow: ${suggestion(d)}`);
+      lines.push(`  ${' '.repeat(width)}  ${suggestion(d)}`);
     }
   };
   section(

@@ -25,7 +25,11 @@ export function ghAwDomainToPattern(domain: string): string {
   return domain.startsWith('*.') ? `*${domain}` : domain;
 }
 
-/** The selectors an ecosystem expands to; each inherits the ports/transport of the entry. */
+/**
+ * The selectors an ecosystem expands to; each inherits the ports/transport of the entry. With
+ * `includeSubdomains` (gh-aw, whose firewall matches every domain as Squid `dstdomain .x`) each
+ * exact domain also matches its subdomains; wildcard domains stay as they are.
+ */
 export function expandEcosystem(
   name: string,
   base: Selector,
@@ -36,8 +40,11 @@ export function expandEcosystem(
   for (const domain of new Set(domains)) {
     const target = parseTarget(ghAwDomainToPattern(domain));
     if (!target.ok) continue; // catalog entries are checked by a test; extras by the loader
-    const { ecosystem: _ecosystem, ...rest } = base;
-    out.push({ ...rest, ...target.value });
+    const { ecosystem: _ecosystem, includeSubdomains, ...rest } = base;
+    const selector: Selector = { ...rest, ...target.value };
+    if (includeSubdomains && selector.host !== undefined && !selector.host.includes('*'))
+      selector.includeSubdomains = true;
+    out.push(selector);
   }
   return out;
 }

@@ -214,12 +214,21 @@ export function transportBit(t: Transport): number {
 }
 
 /**
+ * `JSON.stringify` replacer that leaves out where the policy was read from: `origin` and the
+ * `file` of every source location. Lines and columns stay: they are part of the content.
+ */
+function withoutFiles(key: string, value: unknown): unknown {
+  return key === 'origin' || key === 'file' ? undefined : value;
+}
+
+/**
  * A short, stable version for files that carry none: MurmurHash3 (x86, 32-bit) of the policy's
- * JSON as UTF-8. The bytes are read four at a time, little-endian whatever the machine, so a
+ * JSON as UTF-8, without the path it was loaded from, so the same policy has the same version on
+ * every machine. The bytes are read four at a time, little-endian whatever the machine, so a
  * 100k-entry policy hashes in a few milliseconds after JSON.stringify.
  */
 export function policyHash(policy: Policy): string {
-  const bytes = new TextEncoder().encode(JSON.stringify({ ...policy, origin: undefined }));
+  const bytes = new TextEncoder().encode(JSON.stringify(policy, withoutFiles));
   return (murmur3(bytes) >>> 0).toString(16).padStart(8, '0');
 }
 

@@ -6,3 +6,8 @@ export function fileStem(file: string): string {
   const stem = base.replace(/\.(md|markdown|ya?ml|json)$/i, '');
   return stem || base || 'policy';
 }
+
+/** `path/to/ci.yml` → `ci.yml`: a file named without the folder it happens to sit in here. */
+export function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() || file;
+}

@@ -1,8 +1,13 @@
 /**
  * One entry of gh-aw's `allowed:` / `blocked:` lists: an ecosystem identifier (`python`), a
- * domain (`api.example.com`), a wildcard (`*.example.com`: any depth, apex excluded), an IP,
- * a protocol-restricted domain (`https://x`: port 443 only, `http://x`: port 80 only), or `*`
- * alone (every destination).
+ * domain (`api.example.com`: that domain and every subdomain), a wildcard (`*.example.com`:
+ * any depth, apex excluded), an IP, a protocol-restricted domain (`https://x`: port 443 only,
+ * `http://x`: port 80 only), or `*` alone (every destination).
+ *
+ * Plain domains include their subdomains because gh-aw's firewall (AWF) writes each one as a
+ * Squid `dstdomain .x` ACL, which matches x and every name below it; the gh-aw docs say so too
+ * ("automatically includes subdomains"). Ecosystem identifiers expand to plain domains handed to
+ * the same firewall, so their domains include subdomains as well.
  */
 import { ghAwDomainToPattern, type EcosystemExtras } from '../../ecosystems/index.js';
 import type { PortRange, Selector } from '../../model.js';
@@ -57,7 +62,7 @@ export function convertEntry(
   }
   if (!protocol && IDENTIFIER.test(text)) {
     if (!checkEcosystem(text, reporter, path, extras)) return undefined;
-    return { ecosystem: text, source };
+    return { ecosystem: text, includeSubdomains: true, source };
   }
   const withPort = /^([^:[\]]+):(\d+)$/.exec(text);
   if (withPort) {
@@ -77,7 +82,7 @@ export function convertEntry(
 
 function targetFor(
   text: string,
-  kind: ListKind,
+  _kind: ListKind,
   reporter: Reporter,
   path: Path,
 ): Selector | undefined {
@@ -89,14 +94,22 @@ function targetFor(
     }
     return { cidr: cidr.value.text };
   }
+  if (text.includes('*') && !/^\*\.[^*]+$/.test(text)) {
+    // gh-aw's compiler accepts one wildcard, at the start, followed by a dot.
+    reporter.error(
+      path,
+      `"${text}": gh-aw takes one wildcard, at the start followed by a dot`,
+      'write "*.example.com" (any depth of subdomains)',
+    );
+    return undefined;
+  }
   const pattern = parseHostPattern(ghAwDomainToPattern(text));
   if (!pattern.ok) {
     reporter.error(path, pattern.error, pattern.hint);
     return undefined;
   }
   if (pattern.warning) reporter.warn(path, pattern.warning);
-  // gh-aw documents that blocked entries include their subdomains; blocking more never allows.
-  if (kind === 'blocked' && pattern.value.kind === 'exact')
-    return { host: pattern.value.text, includeSubdomains: true };
+  // Squid `dstdomain .x` for allowed and blocked entries alike: x and every subdomain.
+  if (pattern.value.kind === 'exact') return { host: pattern.value.text, includeSubdomains: true };
   return { host: pattern.value.text };
 }

@@ -133,7 +133,12 @@ export function parseGhAw(input: FormatInput): ParsedPolicy {
     const at: Path = raw!.network === undefined ? [] : ['network'];
     const source = reporter.location(at, { key: at.length > 0 });
     policy.rules = [
-      { kind: 'allow', name: 'defaults', selectors: [{ ecosystem: 'defaults', source }], source },
+      {
+        kind: 'allow',
+        name: 'defaults',
+        selectors: [{ ecosystem: 'defaults', includeSubdomains: true, source }],
+        source,
+      },
     ];
   } else {
     policy.rules = networkRules(network, reporter, extras);

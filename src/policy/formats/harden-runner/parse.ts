@@ -1,7 +1,7 @@
 /**
  * Reads Harden-Runner egress settings into the model (DESIGN.md section 4): `audit` → monitor,
  * `block` → restrict with default deny; `allowed-endpoints` → one allow rule of host:port
- * entries. Accepts a workflow, a single step (`uses:` + `with:`), or a bare `with:` block.
+ * entries, then the endpoints the agent always allows (implicit-endpoints.ts). Accepts a workflow, a single step (`uses:` + `with:`), or a bare `with:` block.
  */
 import { emptyPolicy, type Policy, type Rule } from '../../model.js';
 import { PolicyError } from '../../source/diagnostics.js';
@@ -9,9 +9,10 @@ import type { Reporter } from '../../source/reporter.js';
 import { sortDiagnostics } from '../../source/reporter.js';
 import { validateWithSchema } from '../../source/validate.js';
 import { openDocument } from '../common.js';
-import { fileStem } from '../file-name.js';
+import { baseName, fileStem } from '../file-name.js';
 import type { FormatInput, ParsedPolicy, PolicyFormat } from '../types.js';
 import { resolveStepConfig, type HardenRunnerConfig, type Reporters } from './config.js';
+import { IMPLICIT_ENDPOINTS, implicitEndpointsRule } from './implicit-endpoints.js';
 import { singleStepSchema, workflowSchema } from './schema.js';
 import { chooseFromWorkflow, isHardenRunnerStep, type Chosen } from './workflow.js';
 
@@ -57,15 +58,16 @@ function policyName(chosen: Chosen, workflowName: string, input: FormatInput): s
 function describe(chosen: Chosen, input: FormatInput): string {
   const job = chosen.jobId === undefined ? '' : ` for job "${chosen.jobId}"`;
   const how = chosen.cluster
-    ? `the cluster-level policy ${input.clusterPolicy!.file}`
+    ? `the cluster-level policy ${baseName(input.clusterPolicy!.file)}`
     : chosen.config.policyName
       ? `named policy "${chosen.config.policyName}" of the policy store`
-      : `the harden-runner step in ${input.file}`;
+      : `the harden-runner step in ${baseName(input.file)}`;
   return `Harden-Runner egress policy${job}, from ${how}.`;
 }
 
 function toRules(config: HardenRunnerConfig): Rule[] {
-  if (config.endpoints.length === 0) return [];
+  const implicit = implicitEndpointsRule();
+  if (config.endpoints.length === 0) return [implicit];
   return [
     {
       kind: 'allow',
@@ -73,6 +75,7 @@ function toRules(config: HardenRunnerConfig): Rule[] {
       selectors: config.endpoints,
       source: config.source.location(config.sourcePath, { key: true }),
     },
+    implicit,
   ];
 }
 
@@ -95,7 +98,7 @@ export function parseHardenRunner(input: FormatInput): ParsedPolicy {
   if (config.egress === 'block' && config.endpoints.length === 0)
     config.source.warn(
       config.sourcePath,
-      'egress-policy is block and allowed-endpoints is empty: no outbound traffic is allowed',
+      `egress-policy is block and allowed-endpoints is empty: only Harden-Runner's ${IMPLICIT_ENDPOINTS.length} implicit endpoints (${IMPLICIT_ENDPOINTS[0]}, codeload.github.com, the GitHub Actions service) are allowed`,
     );
   const workflowName = (value as { name?: unknown }).name;
   const baseName =

@@ -29,9 +29,9 @@ export function selectorValue(s: Selector): string | Record<string, unknown> {
   }
   const out: Record<string, unknown> = {};
   if (s.host !== undefined) out.host = s.host;
-  if (s.includeSubdomains) out.includeSubdomains = true;
   if (s.cidr !== undefined) out.cidr = s.cidr;
   if (s.ecosystem !== undefined) out.ecosystem = s.ecosystem;
+  if (s.includeSubdomains) out.includeSubdomains = true;
   if (s.host === undefined && s.cidr === undefined && s.ecosystem === undefined) out.any = true;
   if (s.ports && s.ports.length) out.ports = portsValue(s.ports);
   if (s.transport !== undefined) out.transport = s.transport;

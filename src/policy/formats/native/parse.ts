@@ -81,7 +81,7 @@ function convertSelectorObject(
     }
     selector.host = pattern.value.text;
     if (raw.includeSubdomains) selector.includeSubdomains = true;
-  } else if (raw.includeSubdomains !== undefined) {
+  } else if (raw.includeSubdomains !== undefined && raw.ecosystem === undefined) {
     reporter.error(
       [...path, 'includeSubdomains'],
       'includeSubdomains only applies to a "host"',
@@ -101,6 +101,7 @@ function convertSelectorObject(
   if (raw.ecosystem !== undefined) {
     if (!checkEcosystem(raw.ecosystem, reporter, [...path, 'ecosystem'], extras)) return undefined;
     selector.ecosystem = raw.ecosystem;
+    if (raw.includeSubdomains) selector.includeSubdomains = true;
   }
   return selector;
 }
