@@ -5,6 +5,9 @@ import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 import { renderTable } from '../table.js';
 import { EXIT_OK, UsageError } from '../errors.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../command.js';
+import { policyOptions } from '../options.js';
 
 export interface CheckOptions extends PolicyOptions {
   json?: boolean;
@@ -63,4 +66,16 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
   io.out(renderTable(['DESTINATION', 'PORT', 'VERDICT', 'REASON', 'RULE'], rows));
   if (options.explain) for (const { decision } of decisions) io.out(`  ${explain(decision)}\n`);
   return EXIT_OK;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  policyOptions(program.command('check'))
+    .description('decide destinations against a policy')
+    .argument(
+      '<dest...>',
+      'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port',
+    )
+    .option('--json', 'print one JSON array, one object per destination')
+    .option('--explain', 'add one sentence per destination')
+    .action((dests: string[], opts: CheckOptions) => cli.exit(runCheck(dests, opts, cli.io)));
 }
