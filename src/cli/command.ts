@@ -5,7 +5,7 @@
  * `egress check` never loads the proxy.
  */
 import type { Command } from 'commander';
-import type { SpawnedBridge } from '../dataplane/sandbox/launcher.js';
+import type { SpawnedBridge } from '../dataplane/sandbox/host/launcher.js';
 import type { Io } from './io.js';
 
 /** Work bin/egress started before loading the CLI (the sandbox bridge for `run`). */

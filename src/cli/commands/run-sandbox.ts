@@ -15,35 +15,35 @@ import { checkCaFiles } from '../../dataplane/inspect/upstream.js';
 import { CertificateAuthority } from '../../dataplane/inspect/certificate-authority.js';
 import { upstreamsFor } from '../../dataplane/dns/setup.js';
 import { uuidv7 } from '../../protocol/event-id.js';
-import { SandboxEntrances } from '../../dataplane/sandbox/entrances.js';
-import { hiddenPaths, RunFiles } from '../../dataplane/sandbox/run-files.js';
-import { sandboxEnv, type TrustFiles } from '../../dataplane/sandbox/sandbox-env.js';
-import { SandboxError, SandboxSession } from '../../dataplane/sandbox/sandbox-session.js';
-import { DenialCollector, renderSummary } from '../../dataplane/sandbox/summary.js';
+import { SandboxEntrances } from '../../dataplane/sandbox/host/entrances.js';
+import { hiddenPaths, RunFiles } from '../../dataplane/sandbox/host/run-files.js';
+import { sandboxEnv, type TrustFiles } from '../../dataplane/sandbox/host/env.js';
+import { SandboxError, SandboxSession } from '../../dataplane/sandbox/host/session.js';
+import { DenialCollector, renderSummary } from '../../dataplane/sandbox/report/summary.js';
 import {
   checkPublish,
   listenPublished,
   parsePublish,
   type PublishSpec,
-} from '../../dataplane/sandbox/publish.js';
-import { planUdpRelays } from '../../dataplane/sandbox/udp-relay-plan.js';
-import { UdpRelay } from '../../dataplane/sandbox/udp-relay.js';
+} from '../../dataplane/sandbox/host/publish.js';
+import { planUdpRelays } from '../../dataplane/sandbox/rules/relay-plan.js';
+import { UdpRelay } from '../../dataplane/sandbox/host/udp-relay.js';
 import { AnsweredNames } from '../../dataplane/dns/answered-names.js';
-import { OriginLookup } from '../../dataplane/sandbox/origin-lookup.js';
-import { IngressEvents } from '../../dataplane/sandbox/ingress-events.js';
+import { OriginLookup } from '../../dataplane/sandbox/host/origins.js';
+import { IngressEvents } from '../../dataplane/sandbox/host/ingress-events.js';
 import {
   parseProxyUrl,
   RemoteProxy,
   type RemoteProxyAddress,
-} from '../../dataplane/sandbox/remote-proxy.js';
-import type { SpawnedBridge } from '../../dataplane/sandbox/launcher.js';
-import { writeTrustFiles } from '../../dataplane/sandbox/trust-bundle.js';
+} from '../../dataplane/sandbox/host/remote-proxy.js';
+import type { SpawnedBridge } from '../../dataplane/sandbox/host/launcher.js';
+import { writeTrustFiles } from '../../dataplane/sandbox/host/trust-bundle.js';
 import {
   Learner,
   learnReport,
   renderLearned,
   writeLearned,
-} from '../../dataplane/sandbox/learner.js';
+} from '../../dataplane/sandbox/report/learner.js';
 import { findHostRegistries } from '../../dataplane/host-registries.js';
 import { emptyPolicy, type Policy } from '../../policy/model.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
