@@ -14,7 +14,7 @@ import { register as registerProxy } from './commands/proxy.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerSchema } from './commands/schema.js';
 import { register as registerSummary } from './commands/summary.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure, UsageError } from './errors.js';
+import { ConfigError, EXIT_INVALID, EXIT_OK, EXIT_RUNTIME, RuntimeFailure } from './errors.js';
 import { processIo, type Io } from './io.js';
 import type { PolicyOptions } from './load-policy.js';
 
@@ -75,7 +75,7 @@ export async function main(
       io.err(`egress: ${err.message}\n`);
       return EXIT_RUNTIME;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof ConfigError) {
       io.err(`egress: ${err.message}\n`);
       return EXIT_INVALID;
     }

@@ -48,7 +48,11 @@ import { findHostRegistries } from '../../dataplane/host-registries.js';
 import { emptyPolicy, type Policy } from '../../policy/model.js';
 import { RuntimeFailure, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { loadPolicyFromOptions, type LoadedPolicy, type PolicyOptions } from '../load-policy.js';
+import {
+  loadPolicyFromOptions,
+  type LoadedPolicy,
+  type PolicyOptions,
+} from '../../dataplane/sources/policy-file.js';
 
 /**
  * How long the catch-all TCP entrance waits for a redirected connection's first bytes before
