@@ -1,6 +1,6 @@
 // ESLint flat config. Besides the usual checks it enforces the layer arrows of DESIGN.md
-// section 2: src/policy is pure (no sockets, DNS or files) and src/control never imports the
-// data plane.
+// section 2: src/policy is pure (no sockets, DNS or files), src/control never imports the
+// data plane, and the sandbox bridge loads node built-ins only.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -101,6 +101,38 @@ export default tseslint.config(
       'no-restricted-globals': [
         'error',
         { name: 'process', message: 'src/protocol is pure: take configuration as arguments.' },
+      ],
+    },
+  },
+  {
+    // The sandbox bridge is PID 1 of the namespaces and its start-up is the sandbox's overhead:
+    // what runs there (inside/, and the pure rule text it renders) imports node built-ins, the
+    // IPC contract and each other only, never pino, zod or the rest of the data plane.
+    files: ['src/dataplane/sandbox/inside/**/*.ts', 'src/dataplane/sandbox/rules/netns-rules.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // Anything but node:*, ./NAME.js, ../protocol.js and ../rules/netns-rules.js.
+              regex:
+                '^(?!node:|\\./[\\w.-]+\\.js$|\\.\\./protocol\\.js$|\\.\\./rules/netns-rules\\.js$)',
+              message:
+                'The sandbox bridge imports node:* built-ins, ../protocol.js, ../rules/netns-rules.js and the other inside/ files only (docs/sandbox.md "How it works").',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The IPC contract between egress run and the bridge: types and constants, no imports.
+    files: ['src/dataplane/sandbox/protocol.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '.', message: 'protocol.ts is the IPC contract: no imports.' }] },
       ],
     },
   },

@@ -19,7 +19,7 @@ try {
 }
 const outdir = join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
-const entries = ['dist/src/cli/main.js', 'dist/src/dataplane/sandbox/bridge.js'].map((p) =>
+const entries = ['dist/src/cli/main.js', 'dist/src/dataplane/sandbox/inside/bridge.js'].map((p) =>
   join(root, p),
 );
 if (!entries.every(existsSync)) {
@@ -90,7 +90,7 @@ writeFileSync(
 
 // The sandbox's bridge runs in its own process: a small ES module of its own.
 await esbuild.build({
-  entryPoints: [join(root, 'dist/src/dataplane/sandbox/bridge.js')],
+  entryPoints: [join(root, 'dist/src/dataplane/sandbox/inside/bridge.js')],
   bundle: true,
   format: 'esm',
   platform: 'node',

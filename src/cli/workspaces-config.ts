@@ -29,7 +29,7 @@ import { didYouMean } from '../policy/source/suggest.js';
 import { validateWithSchema } from '../policy/source/validate.js';
 import type { WorkspaceEntry } from '../dataplane/proxy/client-identity.js';
 import { UsageError } from './errors.js';
-import { loadPolicyFromOptions } from './load-policy.js';
+import { loadPolicyFromOptions } from '../dataplane/sources/policy-file.js';
 
 const WORKSPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const POLICY_EXTENSIONS = ['.yaml', '.yml', '.json'];

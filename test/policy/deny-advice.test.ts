@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { compilePolicy, decide } from '../../src/policy/index.js';
 import { loadPolicy } from '../../src/policy/formats/index.js';
 import { denyBody } from '../../src/dataplane/proxy/deny-response.js';
-import { renderSummary } from '../../src/dataplane/sandbox/summary.js';
+import { renderSummary } from '../../src/dataplane/sandbox/report/summary.js';
 
 const TEXT = `version: 1
 name: t

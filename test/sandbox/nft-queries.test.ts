@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NftQueries } from '../../src/dataplane/sandbox/nft-queries.js';
+import { NftQueries } from '../../src/dataplane/sandbox/inside/nft-queries.js';
 
 describe('NftQueries', () => {
   const dir = mkdtempSync(join(tmpdir(), 'egress-fake-nft-'));

@@ -13,12 +13,12 @@ import {
   emptyPolicy,
   type Policy,
 } from '../../src/policy/index.js';
-import { nftRuleset } from '../../src/dataplane/sandbox/netns-rules.js';
+import { nftRuleset } from '../../src/dataplane/sandbox/rules/netns-rules.js';
 import { AnsweredNames } from '../../src/dataplane/dns/answered-names.js';
-import { mergePorts, planUdpRelays } from '../../src/dataplane/sandbox/udp-relay-plan.js';
-import { parseOrigins } from '../../src/dataplane/sandbox/udp-origins.js';
-import { udpListenerAddress } from '../../src/dataplane/sandbox/ingress-relay.js';
-import { OriginLookup } from '../../src/dataplane/sandbox/origin-lookup.js';
+import { mergePorts, planUdpRelays } from '../../src/dataplane/sandbox/rules/relay-plan.js';
+import { parseOrigins } from '../../src/dataplane/sandbox/inside/parse-nft.js';
+import { udpListenerAddress } from '../../src/dataplane/sandbox/inside/publish-relay.js';
+import { OriginLookup } from '../../src/dataplane/sandbox/host/origins.js';
 import type { BridgeOriginRequest } from '../../src/dataplane/sandbox/protocol.js';
 import { commandExists } from '../helpers/sandbox.js';
 
@@ -137,10 +137,10 @@ describe('UDP relay units', () => {
     assert.equal(asked.length, 1);
     const c = lookup.find(4, 1002); // waits for the next read
     // An answer for the other protocol's lookup is not this one's.
-    lookup.answer({ type: 'udp-origins', id: asked[0]!.id, family: 4, proto: 'tcp', entries: [] });
+    lookup.answer({ type: 'origins', id: asked[0]!.id, family: 4, proto: 'tcp', entries: [] });
     assert.equal(asked.length, 1);
     lookup.answer({
-      type: 'udp-origins',
+      type: 'origins',
       id: asked[0]!.id,
       family: 4,
       proto: 'udp',

@@ -1,12 +1,12 @@
 /** The sandbox's pure parts: nft set parsing, the summary, terminal detection, resolv.conf. */
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { newDrops, parseDroppedSet } from '../../src/dataplane/sandbox/udp-drops.js';
-import { renderSummary, type Denial } from '../../src/dataplane/sandbox/summary.js';
-import { inForegroundOfTerminal } from '../../src/dataplane/sandbox/signals.js';
-import { sandboxResolvConf } from '../../src/dataplane/sandbox/run-files.js';
-import { userNamespaceBlocker } from '../../src/dataplane/sandbox/launcher.js';
-import { sandboxEnv } from '../../src/dataplane/sandbox/sandbox-env.js';
+import { newDrops, parseDroppedSet } from '../../src/dataplane/sandbox/inside/parse-nft.js';
+import { renderSummary, type Denial } from '../../src/dataplane/sandbox/report/summary.js';
+import { inForegroundOfTerminal } from '../../src/dataplane/sandbox/host/signals.js';
+import { sandboxResolvConf } from '../../src/dataplane/sandbox/host/run-files.js';
+import { userNamespaceBlocker } from '../../src/dataplane/sandbox/host/launcher.js';
+import { sandboxEnv } from '../../src/dataplane/sandbox/host/env.js';
 
 describe('sandbox units', () => {
   it('parses nft -j set listings with per-element counters', () => {

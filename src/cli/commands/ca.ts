@@ -8,6 +8,8 @@ import {
 } from '../../dataplane/inspect/certificate-authority.js';
 import { EXIT_OK, EXIT_RUNTIME } from '../errors.js';
 import type { Io } from '../io.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../command.js';
 
 export interface CaExportOptions {
   stateDir?: string;
@@ -28,4 +30,15 @@ export async function runCaExport(options: CaExportOptions, io: Io): Promise<num
   }
   io.out(ca.certificatePem);
   return EXIT_OK;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command('ca')
+    .description('the inspection CA that inspect mode signs its certificates with')
+    .command('export')
+    .description('print the CA certificate (PEM) for clients to trust; creates the CA if absent')
+    .option('--state-dir <dir>', 'where the CA lives (default ~/.local/state/egress)')
+    .option('--workspace <name>', 'whose CA (one per workspace)', 'default')
+    .action(async (opts: CaExportOptions) => cli.exit(await runCaExport(opts, cli.io)));
 }

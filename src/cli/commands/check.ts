@@ -6,6 +6,9 @@ import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 import { renderTable } from '../table.js';
 import type { PolicyTestResult } from '../../policy/policy-tests/types.js';
 import { EXIT_INVALID, EXIT_OK, UsageError } from '../errors.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../command.js';
+import { policyOptions } from '../options.js';
 import {
   renderTestResults,
   runOwnTests,
@@ -83,4 +86,20 @@ export function runCheck(dests: string[], options: CheckOptions, io: Io): number
   if (tests.length) io.out(renderTestResults(tests));
   else if (options.tests) io.out('tests: the policy has no tests\n');
   return exit;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  policyOptions(program.command('check'))
+    .description('decide destinations against a policy')
+    .argument(
+      '[dest...]',
+      'host, host:port, [v6]:port, ip, scheme://host[:port][/path], tcp://host:port, udp://host:port',
+    )
+    .option('--json', 'print one JSON array, one object per destination')
+    .option('--explain', 'add one sentence per destination')
+    .option(
+      '--tests',
+      "also check the policy's tests: (in --json, one object per test after DESTs)",
+    )
+    .action((dests: string[], opts: CheckOptions) => cli.exit(runCheck(dests, opts, cli.io)));
 }

@@ -5,6 +5,9 @@ import { EXIT_INVALID, EXIT_OK } from '../errors.js';
 import type { Io } from '../io.js';
 import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
 import { ownTestErrors } from './policy-tests-output.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../command.js';
+import { policyOptions } from '../options.js';
 
 export function runLint(options: PolicyOptions, io: Io): number {
   const loaded = loadPolicyFromOptions(options);
@@ -25,4 +28,10 @@ export function runLint(options: PolicyOptions, io: Io): number {
     `${options.policy}: valid ${p.origin?.format ?? 'native'} policy "${p.name}" (${p.mode}, ${p.rules.length} rule${p.rules.length === 1 ? '' : 's'})${warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}\n`,
   );
   return EXIT_OK;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  policyOptions(program.command('lint'))
+    .description('validate a policy: FILE:LINE:COL messages; exit 0 valid, 2 invalid')
+    .action((opts: PolicyOptions) => cli.exit(runLint(opts, cli.io)));
 }

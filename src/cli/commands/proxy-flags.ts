@@ -9,7 +9,7 @@ import { parseParentProxy, type ParentProxy } from '../../dataplane/net/parent-p
 import { parsePins } from '../../dataplane/net/resolver.js';
 import type { ProxyLimits } from '../../dataplane/proxy/context.js';
 import { UsageError } from '../errors.js';
-import type { PolicyOptions } from '../load-policy.js';
+import type { PolicyOptions } from '../../dataplane/sources/policy-file.js';
 import { parseEntrances, type Entrance, type EntranceFlags } from './proxy-entrances.js';
 import {
   asUsage,

@@ -13,7 +13,7 @@ import {
   type PolicyProvider,
 } from '../../dataplane/proxy/client-identity.js';
 import { UsageError } from '../errors.js';
-import { loadPolicyFromOptions, type PolicyOptions } from '../load-policy.js';
+import { loadPolicyFromOptions, type PolicyOptions } from '../../dataplane/sources/policy-file.js';
 import { loadWorkspaces } from '../workspaces-config.js';
 
 export interface PolicySetupOptions extends PolicyOptions {

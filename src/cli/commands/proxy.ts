@@ -1,164 +1,61 @@
 /**
- * `egress proxy`: runs the enforcement point until SIGTERM/SIGINT — the HTTP/CONNECT/SOCKS5
- * listener, optional transparent listeners, policy-aware DNS and the admin listener. SIGHUP
- * reloads the policies atomically (a bad new policy is refused with its error and the old one
- * stays); SIGTERM drains.
- *
- * With `--workers N` the process becomes a supervisor (proxy-supervisor.ts) and N copies of
- * this command serve the listeners; each worker runs `serveProxy` without DNS and admin, which
- * the supervisor keeps.
+ * `egress proxy`: its flags. The proxy itself (listeners, DNS, admin, workers, reload, drain)
+ * is loaded only when the command runs.
  */
-import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
-import { Deciders } from '../../dataplane/decider/deciders.js';
-import { createLogger } from '../../dataplane/log.js';
-import { SystemResolver } from '../../dataplane/net/resolver.js';
-import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
-import { EXIT_OK } from '../errors.js';
-import type { Io } from '../io.js';
-import { startEntrances } from './proxy-entrances.js';
-import { parseProxyFlags, type ProxyCommandOptions, type ProxyFlags } from './proxy-flags.js';
-import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
-import { reloadFailure, setupPolicies } from './proxy-policies.js';
-import { superviseWorkers } from './proxy-supervisor.js';
-import { isProxyWorker, WorkerLink } from './proxy-worker-link.js';
+import type { Command } from 'commander';
+import type { CliContext } from '../command.js';
+import { collect, policyOptions, runtimeOptions as shared } from '../options.js';
+import type { ProxyCommandOptions } from './proxy-flags.js';
 
-export { parseListen } from './proxy-options.js';
 export type { ProxyCommandOptions } from './proxy-flags.js';
 
-export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<number> {
-  // Every flag is checked before anything starts listening.
-  const flags = parseProxyFlags(options);
-  if (isProxyWorker()) return serveProxy(options, flags, io, new WorkerLink());
-  if (flags.workers > 1) return superviseWorkers(options, flags, io);
-  return serveProxy(options, flags, io, null);
-}
-
-/** Lines a worker would print go to the supervisor, which prints them once for all workers. */
-function collectingIo(io: Io, lines: string[]): Io {
-  return { out: io.out, err: (text) => void lines.push(text) };
-}
-
-/**
- * One proxy process: the whole proxy, or (with `worker`) one of the supervisor's workers,
- * which serves the listeners only and reports to the supervisor instead of printing.
- */
-async function serveProxy(
-  options: ProxyCommandOptions,
-  flags: ProxyFlags,
-  io: Io,
-  worker: WorkerLink | null,
-): Promise<number> {
-  const baseLog = createLogger(options.logLevel ?? 'info');
-  const log = worker ? baseLog.child({ worker: worker.id }) : baseLog;
-  const lines: string[] = [];
-  const say = worker ? collectingIo(io, lines) : io;
-  const setup = setupPolicies(options);
-  const policies = setup.provider;
-
-  const auditSetup = await openAudit(
-    options,
-    io,
-    log,
-    worker
-      ? undefined
-      : {
-          description: `egress proxy starting on ${options.listen} (${setup.summary}).`,
-          extra: { listen: options.listen, policies: policies.describe() },
-        },
-  );
-  const { bus } = auditSetup;
-
-  // eslint-disable-next-line prefer-const -- assigned below; the metrics read it when scraped
-  let proxy: EgressProxy;
-  // Only the admin listener serves the metrics; without it, counting would only keep the event
-  // bus active, so every request would build events nobody reads.
-  const metrics = flags.admin
-    ? new ProxyMetrics(bus, {
-        openConnections: () => proxy.connections,
-        acceptedConnections: () => proxy.acceptedConnections,
-        auditHealthy: () => bus.healthy,
-      })
-    : null;
-  const deciders = new Deciders({
-    bus,
-    log,
-    onCall: (kind, outcome, seconds) => metrics?.observeDecider(kind, outcome, seconds),
-  });
-  proxy = new EgressProxy({
-    ...flags.listen,
-    policies,
-    resolver: new SystemResolver({ pins: flags.pins }),
-    bus,
-    log,
-    limits: flags.limits,
-    decider: deciders,
-    ...(flags.parentProxy ? { parentProxy: flags.parentProxy } : {}),
-    ...(options.accessHint ? { accessHint: options.accessHint } : {}),
-    inspect: {
-      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-      upstreamCa: options.upstreamCa ?? [],
-    },
-  });
-
-  // The supervisor serves DNS and the admin listener for all workers.
-  const dns = worker ? null : createDns(flags, options, policies, auditSetup, log);
-
-  const address = await proxy.start();
-  const shown =
-    address.family === 'IPv6'
-      ? `[${address.address}]:${address.port}`
-      : `${address.address}:${address.port}`;
-  log.info({ listen: shown, policies: setup.summary }, 'egress proxy listening');
-  const workers = worker ? `; ${flags.workers} workers` : '';
-  say.err(`egress proxy listening on ${shown} (${setup.summary}${workers})\n`);
-  await startEntrances(proxy, flags.entrances, log, say);
-  await startDns(dns, log, io);
-  const adminServer =
-    worker || !metrics
-      ? null
-      : await startAdmin(
-          flags,
-          metrics,
-          policies,
-          () => (auditSetup.audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
-          log,
-          io,
-        );
-  if (flags.parentProxy)
-    log.info({ upstreamProxy: flags.parentProxy.display }, 'parent proxy configured');
-  worker?.serveStatus(metrics, () => bus.healthy);
-  worker?.listening(lines);
-
-  return new Promise<number>((resolve) => {
-    const reload = () => {
-      try {
-        const summary = setup.reload();
-        deciders.clearCache();
-        log.info({ policies: summary }, 'policy reloaded');
-      } catch (err) {
-        log.error(
-          { error: reloadFailure(err) },
-          'policy reload refused; keeping the previous policy',
-        );
-      }
-    };
-    let stopping = false;
-    const stop = (signal: string) => {
-      // A worker may get both the terminal's SIGINT and the supervisor's SIGTERM.
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'draining');
-      process.off('SIGHUP', reload);
-      Promise.all([proxy.close(flags.drainMs), dns?.close()])
-        .then(() => adminServer?.close())
-        .then(() => metrics?.close())
-        .then(() => worker?.close())
-        .then(() => closeAudit(auditSetup, options, worker ? null : signal))
-        .then(() => resolve(EXIT_OK))
-        .catch(() => resolve(EXIT_OK));
-    };
-    process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+export function register(program: Command, cli: CliContext): void {
+  const cmd = policyOptions(program.command('proxy'), false)
+    .description('run the egress proxy (HTTP forward proxy, CONNECT tunnels) enforcing a policy')
+    .requiredOption('--listen <host:port>', 'where the proxy listens, e.g. 127.0.0.1:3128');
+  shared.resolve(cmd);
+  shared.auditLog(cmd, 'append audit events as NDJSON (denials are on disk before the 403)');
+  shared.logLevel(cmd, 'info');
+  shared.workspace(cmd);
+  cmd
+    .option('--access-hint <text>', 'how denied users ask for access (shown in 403 bodies)')
+    .option('--connect-timeout <ms>', 'upstream connect timeout')
+    .option('--idle-timeout <ms>', 'close connections idle this long')
+    .option('--max-connections <n>', 'answer 503 beyond this many connections')
+    .option(
+      '--socks-listen <host:port>',
+      'also accept SOCKS5 here (the --listen port sniffs it too)',
+    )
+    .option(
+      '--transparent-listen <host:port[=port]>',
+      'accept redirected connections, named by TLS SNI or Host; =PORT is their original port (repeatable)',
+      collect,
+      [],
+    );
+  shared.stateDir(cmd, 'inspect mode: where the CA lives (default ~/.local/state/egress)');
+  shared.upstreamCa(cmd);
+  cmd.option('--dns-listen <host:port>', 'also serve policy-aware DNS (UDP and TCP) here');
+  shared.dnsUpstream(cmd, 'DNS resolver to forward to (repeatable; default: /etc/resolv.conf)');
+  cmd
+    .option(
+      '--workspaces <file-or-dir>',
+      'several workspaces, told apart by Proxy-Authorization (instead of --policy)',
+    )
+    .option('--default-policy <file>', 'with --workspaces: policy for clients without credentials')
+    .option('--admin-listen <host:port>', 'serve /metrics (Prometheus) and /healthz here')
+    .option(
+      '--upstream-proxy <url>',
+      'parent proxy (http://host:port) for viaUpstreamProxy destinations',
+    )
+    .option(
+      '--drain-timeout <ms>',
+      'on SIGTERM, wait this long for open connections (default 10000)',
+    )
+    .option(
+      '--workers <n|auto>',
+      'proxy processes sharing the listeners (auto: one per CPU; default 1)',
+    )
+    .action(async (opts: ProxyCommandOptions) =>
+      cli.exit(await (await import('./proxy-serve.js')).runProxy(opts, cli.io)),
+    );
 }

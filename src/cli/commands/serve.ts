@@ -3,9 +3,9 @@
  * database drivers) is loaded when the command runs, from dist/src and outside the CLI bundle,
  * so that no other command pays for loading it and better-sqlite3 and pg load as Node packages.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { importModule } from '../../dataplane/import-module.js';
-import type { Io } from '../io.js';
+import type { CliContext } from '../command.js';
 import type * as ServeRun from './serve-run.js';
 
 export interface ServeOptions {
@@ -21,7 +21,7 @@ function serveRunUrl(): string {
   return new URL(relative, here).href;
 }
 
-export function register(program: Command, io: Io, setExit: (code: number) => void): void {
+export function register(program: Command, cli: CliContext): void {
   program
     .command('serve')
     .description('run the control plane: REST API, roles, policy store and audit (SQLite by default)')
@@ -30,6 +30,6 @@ export function register(program: Command, io: Io, setExit: (code: number) => vo
     .option('--db <url>', 'use PostgreSQL instead of SQLite (postgres://user@host:port/db)')
     .action(async (opts: ServeOptions) => {
       const run = await importModule<typeof ServeRun>(serveRunUrl());
-      setExit(await run.runServe(opts, io));
+      cli.exit(await run.runServe(opts, cli.io));
     });
 }

@@ -47,6 +47,7 @@ export function routeByFirstByte(socket: Socket, timeoutMs: number, routes: Snif
     socket.off('data', onData);
     socket.off('end', onGone);
     socket.off('error', onGone);
+    socket.off('close', cleanup);
   };
   const onData = (chunk: Buffer) => {
     cleanup();
@@ -76,4 +77,7 @@ export function routeByFirstByte(socket: Socket, timeoutMs: number, routes: Snif
   socket.on('data', onData);
   socket.once('end', onGone);
   socket.once('error', onGone);
+  // Destroyed before it spoke (a drain ended it): nothing to route, and no timer left to keep
+  // the process alive for the rest of timeoutMs.
+  socket.once('close', cleanup);
 }

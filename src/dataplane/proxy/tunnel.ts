@@ -41,8 +41,18 @@ export function runTunnel(
     };
     client.on('error', onError('client'));
     upstream.on('error', onError('upstream'));
-    client.on('close', done);
-    upstream.on('close', done);
+    // A side that closed before the relay started (a drain destroyed the client while its first
+    // bytes were awaited) has no 'close' left to emit: count it now and end the other side, or
+    // that side stays open, and keeps the process alive, until its peer hangs up.
+    for (const [side, other] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      if (side.closed) {
+        other.destroy();
+        process.nextTick(done);
+      } else side.on('close', done);
+    }
     // A client that is gone (destroyed by a drain or a reset) can receive nothing more: release
     // the upstream connection now instead of when the destination times it out.
     client.on('close', () => upstream.destroy());

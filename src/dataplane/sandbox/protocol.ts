@@ -17,14 +17,18 @@ export const INNER_PORTS = {
   transparent80: 15080,
   /** Transparent entrance for redirected TCP to port 443 (TLS, named by SNI). */
   transparent443: 15443,
-  /** Every other redirected TCP port: the original port is not known (HTTP Host tells it). */
+  /**
+   * Every other redirected TCP port: each connection's original address and port are read back
+   * from the nftables map its SYN wrote (TCP_ORIGIN_MAPS, rules/netns-rules.ts). Only under the
+   * iptables fallback, which keeps no such map, does the HTTP Host (or TLS SNI) tell it.
+   */
   transparentOther: 15000,
   /** Policy-aware DNS, UDP and TCP; /etc/resolv.conf points here. */
   dns: 53,
   /**
    * The UDP relay (127.0.0.1 and ::1), bound when the policy has UDP allow rules: nftables
    * redirects the UDP those rules may allow here and records each datagram's original
-   * destination in a map (netns-rules.ts).
+   * destination in a map (rules/netns-rules.ts).
    */
   udpRelay: 15100,
 } as const;
@@ -53,8 +57,11 @@ export interface UdpRelayMatch {
   ports: Array<{ from: number; to: number }> | null;
 }
 
-/** Where a redirected datagram was going, read back from the nft maps (by source port). */
-export interface UdpOrigin {
+/**
+ * Where a redirected UDP datagram or TCP connection was going, read back from the nft maps by
+ * its source port (the UDP relay's maps, or the catch-all TCP entrance's).
+ */
+export interface OriginEntry {
   sport: number;
   ip: string;
   port: number;
@@ -112,7 +119,7 @@ export interface BridgePublishConnection {
  * the catch-all TCP entrance's (`tcp`).
  */
 export interface BridgeOriginRequest {
-  type: 'udp-origins';
+  type: 'origins';
   id: number;
   family: 4 | 6;
   proto: 'udp' | 'tcp';
@@ -175,11 +182,11 @@ export interface BridgeExit {
 
 /** bridge → outer: the answer to a BridgeOriginRequest (`error` when nft could not be read). */
 export interface BridgeOrigins {
-  type: 'udp-origins';
+  type: 'origins';
   id: number;
   family: 4 | 6;
   proto: 'udp' | 'tcp';
-  entries: UdpOrigin[];
+  entries: OriginEntry[];
   error?: string;
 }
 

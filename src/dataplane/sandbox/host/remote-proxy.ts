@@ -7,10 +7,10 @@
  * proxy's: this process records none for TCP.
  */
 import { connect, type Socket } from 'node:net';
-import { ByteReader } from '../net/byte-reader.js';
-import { MAX_CLIENT_HELLO_BYTES } from '../protocols/tls-client-hello.js';
-import { destinationSettled, peekDestination } from '../protocols/first-bytes.js';
-import { transparentTarget } from '../proxy/transparent.js';
+import { ByteReader } from '../../net/byte-reader.js';
+import { MAX_CLIENT_HELLO_BYTES } from '../../protocols/tls-client-hello.js';
+import { destinationSettled, peekDestination } from '../../protocols/first-bytes.js';
+import { transparentTarget } from '../../proxy/transparent.js';
 
 const MAX_HEAD = 64 * 1024;
 const HEAD_TIMEOUT_MS = 10_000;

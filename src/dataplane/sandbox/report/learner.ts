@@ -9,18 +9,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseDocument, isMap, isSeq, type Node } from 'yaml';
-import type { EcosystemExtras } from '../../policy/ecosystems/index.js';
-import { emitNative } from '../../policy/formats/native/emit.js';
-import { parseNative } from '../../policy/formats/native/parse.js';
+import type { EcosystemExtras } from '../../../policy/ecosystems/index.js';
+import { emitNative } from '../../../policy/formats/native/emit.js';
+import { parseNative } from '../../../policy/formats/native/parse.js';
 import {
   learnPolicy,
   type LearnedPolicy,
   type Observation,
   type ObservationKind,
-} from '../../policy/learn/learned-policy.js';
-import type { Policy } from '../../policy/model.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { AuditEvent } from '../../protocol/audit-event.js';
+} from '../../../policy/learn/learned-policy.js';
+import type { Policy } from '../../../policy/model.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { AuditEvent } from '../../../protocol/audit-event.js';
 import { addCount, countedDestination } from './counted-destination.js';
 
 function kindOf(event: AuditEvent): ObservationKind | null {

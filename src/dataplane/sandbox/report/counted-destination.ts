@@ -3,7 +3,7 @@
  * the end-of-run denial summary so both agree on what "the same destination" and "how often"
  * mean.
  */
-import type { AuditEvent } from '../../protocol/audit-event.js';
+import type { AuditEvent } from '../../../protocol/audit-event.js';
 
 export type CountedKind = 'connection' | 'dns' | 'udp';
 

@@ -11,10 +11,10 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import { constants } from 'node:os';
-import type { CompiledPolicy } from '../../policy/index.js';
-import { decide } from '../../policy/index.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { ClientContext } from '../../protocol/audit-event.js';
+import type { CompiledPolicy } from '../../../policy/index.js';
+import { decide } from '../../../policy/index.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { ClientContext } from '../../../protocol/audit-event.js';
 import {
   BridgeProcess,
   userNamespaceBlocker,
@@ -23,7 +23,7 @@ import {
 } from './launcher.js';
 import type { SandboxEntrances } from './entrances.js';
 import type { IngressEvents } from './ingress-events.js';
-import type { OriginLookup } from './origin-lookup.js';
+import type { OriginLookup } from './origins.js';
 import type {
   BridgeConfig,
   BridgeExit,
@@ -31,7 +31,7 @@ import type {
   DroppedUdp,
   FromBridge,
   ListenerRole,
-} from './protocol.js';
+} from '../protocol.js';
 import { forwardSignals, signalExitCode } from './signals.js';
 
 export class SandboxError extends Error {
@@ -190,7 +190,7 @@ export class SandboxSession {
     if (message.type === 'listener') {
       if (this.wiring) this.wiring.entrances.adopt(message, handle);
       else this.earlyListeners.push([message, handle]);
-    } else if (message.type === 'udp-origins') {
+    } else if (message.type === 'origins') {
       this.wiring?.origins?.answer(message);
       this.wiring?.tcpOrigins?.answer(message);
     } else if (message.type === 'ingress') this.wiring?.ingress?.record(message);

@@ -13,9 +13,18 @@ import { readFileSync } from 'node:fs';
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { BridgeConfig, FromBridge, ToBridge } from './protocol.js';
+import type { BridgeConfig, FromBridge, ToBridge } from '../protocol.js';
 
-export const BRIDGE_ENTRY = fileURLToPath(new URL('./bridge.js', import.meta.url));
+/**
+ * The bridge's entry: beside the CLI bundle (dist/bundle/bridge.js, its own small bundle), or
+ * inside/bridge.js next to this folder when running from dist/src.
+ */
+export const BRIDGE_ENTRY = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith('.cjs') ? './bridge.js' : '../inside/bridge.js',
+    import.meta.url,
+  ),
+);
 
 function readSetting(path: string): string | null {
   try {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
-import type { TrustFiles } from './sandbox-env.js';
+import type { TrustFiles } from './env.js';
 
 /** Where distributions keep the system CA bundle (Debian/Ubuntu, Fedora/RHEL, openSUSE, Alpine). */
 export const SYSTEM_BUNDLES = [

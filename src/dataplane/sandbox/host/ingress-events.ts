@@ -1,6 +1,6 @@
 /**
  * Published (inbound) traffic as audit events. The bridge relays `--publish` traffic inside
- * the namespaces and reports each step (ingress-relay.ts); here each step becomes one
+ * the namespaces and reports each step (inside/publish-relay.ts); here each step becomes one
  * canonical event, with the policy's ingress decision (decideIngress):
  *
  * - `ingress.accepted`: a TCP connection or UDP flow (a new sender) was delivered to the port;
@@ -10,10 +10,10 @@
  *
  * `client.address` is the peer's address; `destination` the sandbox's port it went to.
  */
-import { decideIngress, explain, type CompiledPolicy } from '../../policy/index.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { ClientContext } from '../../protocol/audit-event.js';
-import type { BridgeIngress } from './protocol.js';
+import { decideIngress, explain, type CompiledPolicy } from '../../../policy/index.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { ClientContext } from '../../../protocol/audit-event.js';
+import type { BridgeIngress } from '../protocol.js';
 
 export interface IngressEventsOptions {
   bus: EventBus;

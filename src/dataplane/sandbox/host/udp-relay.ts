@@ -15,13 +15,13 @@
  * UDP a policy explicitly allows (DESIGN.md 3.5).
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import type { CompiledPolicy, Decision } from '../../policy/index.js';
-import { decideObservedAddress, explain } from '../../policy/index.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { ClientContext, EventDestination } from '../../protocol/audit-event.js';
-import { ORIGIN_TIMEOUT_S } from './netns-rules.js';
-import type { OriginLookup } from './origin-lookup.js';
-import { SANDBOX_SOURCE_V4, SANDBOX_SOURCE_V6 } from './protocol.js';
+import type { CompiledPolicy, Decision } from '../../../policy/index.js';
+import { decideObservedAddress, explain } from '../../../policy/index.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { ClientContext, EventDestination } from '../../../protocol/audit-event.js';
+import { ORIGIN_TIMEOUT_S } from '../rules/netns-rules.js';
+import type { OriginLookup } from './origins.js';
+import { SANDBOX_SOURCE_V4, SANDBOX_SOURCE_V6 } from '../protocol.js';
 
 /**
  * Not longer than the nft map entries live: a flow must end before conntrack can give its
@@ -106,7 +106,7 @@ export class UdpRelay {
       timer: setTimeout(() => this.end(key), IDLE_MS).unref(),
     };
     this.flows.set(key, started);
-    // Only datagrams nft redirected carry the sandbox's source address (netns-rules.ts); one
+    // Only datagrams nft redirected carry the sandbox's source address (rules/netns-rules.ts); one
     // written straight to the relay port has no original destination to look up.
     const self = family === 4 ? SANDBOX_SOURCE_V4 : SANDBOX_SOURCE_V6;
     const origin =

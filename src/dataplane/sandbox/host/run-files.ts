@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HiddenPath } from './protocol.js';
+import type { HiddenPath } from '../protocol.js';
 
 /** Sockets of host resolvers that would answer names without asking the policy. */
 export const RESOLVER_SOCKETS = [

@@ -2,7 +2,7 @@
  * `egress run --publish [IP:]HOST_PORT:PORT[/udp]`: inbound traffic to the host's HOST_PORT is
  * forwarded into the sandbox's PORT (a server the command runs). `egress run` binds the host
  * port (so a busy port fails before anything runs) and hands the socket to the bridge, which
- * relays inside the namespaces (ingress-relay.ts): TCP connections, or UDP flows per sender.
+ * relays inside the namespaces (inside/publish-relay.ts): TCP connections, or UDP flows per sender.
  *
  * Only what the policy's ingress rules allow is published (decideIngress). A policy without an
  * ingress section (every format but Fly's and native `ingress:`) says nothing about inbound
@@ -10,7 +10,7 @@
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { decideIngress, type CompiledPolicy } from '../../policy/index.js';
+import { decideIngress, type CompiledPolicy } from '../../../policy/index.js';
 
 export interface PublishSpec {
   /** Host address to listen on (default 127.0.0.1: publishing to the network is explicit). */

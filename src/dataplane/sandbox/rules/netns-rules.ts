@@ -7,8 +7,10 @@
  *   connect() fails with "network unreachable" before any rule runs). `lo`'s 127.0.0.1 has host
  *   scope and cannot be the source of a packet to another address, so a global-scope address
  *   (198.18.0.1, a benchmarking range) is added as the source of redirected connections.
- * - TCP to anything but loopback is redirected to the transparent entrances (80 and 443 keep
- *   their original port; other ports go to one entrance that reads the port from the HTTP Host).
+ * - TCP to anything but loopback is redirected to the transparent entrances: 80 and 443 to one
+ *   each; every other port to one catch-all entrance, which reads each connection's original
+ *   address and port from a map its SYN wrote (TCP_ORIGIN_MAPS). The iptables fallback keeps no
+ *   such map: there the catch-all takes the port from the HTTP Host (TLS assumed on 443).
  * - DNS to any server (UDP and TCP port 53) is redirected to the sandbox's DNS, so programs with
  *   a hard-coded resolver get the policy's answers too.
  * - Packets to the sandbox's own addresses pass (replies to redirected DNS go to 198.18.0.1).
@@ -21,7 +23,7 @@ import {
   SANDBOX_SOURCE_V4,
   SANDBOX_SOURCE_V6,
   type UdpRelayMatch,
-} from './protocol.js';
+} from '../protocol.js';
 
 export const NFT_TABLE = 'egress';
 export const UDP_SETS = { v4: 'udp4', v6: 'udp6' } as const;

@@ -13,7 +13,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { connect, type Server, type Socket } from 'node:net';
-import type { BridgeIngress } from './protocol.js';
+import type { BridgeIngress } from '../protocol.js';
 
 const IDLE_MS = 60_000;
 const MAX_UDP_FLOWS = 256;
@@ -70,7 +70,7 @@ interface UdpFlow {
   close: () => void;
 }
 
-export class IngressRelay {
+export class PublishRelay {
   private nextId = 1;
   private readonly open = new Set<() => void>();
 

@@ -14,9 +14,9 @@
  *   (pool.ntp.org) work, because the flow is judged by the answer the program itself got. An
  *   address the program did not get from that DNS has no name, so a name rule never allows it.
  */
-import { parseIp } from '../../policy/index.js';
-import type { Policy, PortRange, Selector } from '../../policy/model.js';
-import type { UdpRelayMatch } from './protocol.js';
+import { parseIp } from '../../../policy/index.js';
+import type { Policy, PortRange, Selector } from '../../../policy/model.js';
+import type { UdpRelayMatch } from '../protocol.js';
 
 export interface UdpRelayPlan {
   matches: UdpRelayMatch[];

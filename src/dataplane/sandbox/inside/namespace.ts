@@ -14,11 +14,10 @@ import {
   ORIGIN_MAPS,
   TCP_ORIGIN_MAPS,
   UDP_SETS,
-} from './netns-rules.js';
-import { parseDroppedSet } from './udp-drops.js';
-import { parseOrigins } from './udp-origins.js';
+} from '../rules/netns-rules.js';
+import { parseDroppedSet, parseOrigins } from './parse-nft.js';
 import type { NftQueries } from './nft-queries.js';
-import type { BridgeConfig, DroppedUdp, UdpOrigin } from './protocol.js';
+import type { BridgeConfig, DroppedUdp, OriginEntry } from '../protocol.js';
 
 export interface NamespaceSetup {
   ipv6: boolean;
@@ -188,7 +187,7 @@ export async function readOrigins(
   nft: NftQueries,
   proto: 'udp' | 'tcp',
   family: 4 | 6,
-): Promise<UdpOrigin[]> {
+): Promise<OriginEntry[]> {
   const maps = (proto === 'udp' ? ORIGIN_MAPS : TCP_ORIGIN_MAPS)[family];
   const [addr, port] = await Promise.all([
     list(nft, 'map', maps.addr),

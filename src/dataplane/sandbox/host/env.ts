@@ -6,7 +6,7 @@
  * NO_PROXY keeps loopback direct: inside the sandbox 127.0.0.1 is the sandbox's own loopback
  * (a dev server the command starts), never the host's, which the proxy would reach instead.
  */
-import { INNER_PORTS } from './protocol.js';
+import { INNER_PORTS } from '../protocol.js';
 
 export const PROXY_URL = `http://127.0.0.1:${INNER_PORTS.proxy}`;
 export const SOCKS_URL = `socks5h://127.0.0.1:${INNER_PORTS.proxy}`;

@@ -4,9 +4,9 @@
  * bus (request.denied, refused DNS questions, dropped UDP; in monitor mode what the policy
  * would have denied). Nothing is printed when nothing was denied.
  */
-import { accessAdviceLine, suggestAllowRule } from '../../policy/engine/suggest-rule.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { AuditEvent } from '../../protocol/audit-event.js';
+import { accessAdviceLine, suggestAllowRule } from '../../../policy/engine/suggest-rule.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { AuditEvent } from '../../../protocol/audit-event.js';
 import { addCount, countedDestination, type CountedKind } from './counted-destination.js';
 
 export type DenialKind = CountedKind;

@@ -1,7 +1,7 @@
 /**
  * Where was a redirected datagram (or TCP connection) going? The UDP relay, or the catch-all
  * TCP entrance, asks here for a source port; the bridge reads the nft maps inside the sandbox
- * (netns-rules.ts: source port → original destination) and answers over IPC. One lookup per
+ * (rules/netns-rules.ts: source port → original destination) and answers over IPC. One lookup per
  * protocol. Lookups are batched per family: one nft read answers every source
  * port asked for before it started. A port asked for while a read is running waits for the
  * next one, because its map entry may have been written after that read began.
@@ -9,11 +9,11 @@
  * No answer within TIMEOUT_MS (or a failed read) resolves null: the relay then drops the
  * datagram and records it (fail closed).
  */
-import type { BridgeOriginRequest, BridgeOrigins, UdpOrigin } from './protocol.js';
+import type { BridgeOriginRequest, BridgeOrigins, OriginEntry } from '../protocol.js';
 
 const TIMEOUT_MS = 2000;
 
-type Waiter = (origin: UdpOrigin | null) => void;
+type Waiter = (origin: OriginEntry | null) => void;
 
 interface Round {
   id: number;
@@ -33,7 +33,7 @@ export class OriginLookup {
     private readonly proto: 'udp' | 'tcp' = 'udp',
   ) {}
 
-  find(family: 4 | 6, sport: number): Promise<UdpOrigin | null> {
+  find(family: 4 | 6, sport: number): Promise<OriginEntry | null> {
     return new Promise((resolve) => {
       const queue = this.queued.get(family) ?? new Map<number, Waiter[]>();
       queue.set(sport, [...(queue.get(sport) ?? []), resolve]);
@@ -68,13 +68,13 @@ export class OriginLookup {
       timer: setTimeout(() => this.finish(family, round, () => null), TIMEOUT_MS),
     };
     this.inFlight.set(family, round);
-    this.ask({ type: 'udp-origins', id: round.id, family, proto: this.proto });
+    this.ask({ type: 'origins', id: round.id, family, proto: this.proto });
   }
 
   private finish(
     family: 4 | 6,
     round: Round,
-    result: (sport: number) => UdpOrigin | null,
+    result: (sport: number) => OriginEntry | null,
     next = true,
   ): void {
     clearTimeout(round.timer);

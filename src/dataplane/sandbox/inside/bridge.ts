@@ -1,6 +1,6 @@
 /**
  * The sandbox bridge: the first process inside the new user, network, mount and PID namespaces
- * (PID 1 there). It plumbs the network namespace (netns-setup), binds the sandbox's loopback
+ * (PID 1 there). It plumbs the network namespace (namespace.ts), binds the sandbox's loopback
  * listeners and hands them to `egress run` over the IPC channel, then runs the command in a
  * nested user namespace mapped back to the caller's own uid. That namespace has no capability
  * over the network namespace or the mounts made here, so the command cannot undo the redirects
@@ -10,21 +10,22 @@
  * its exit makes the kernel kill whatever the command left behind. If `egress run` goes away,
  * the command is killed too: without the proxy it has no network anyway.
  *
- * Start-up time is the sandbox's overhead: node built-ins only, no third-party imports.
+ * Start-up time is the sandbox's overhead: node built-ins only, no third-party imports (the
+ * lint rules for sandbox/inside/ in eslint.config.js hold every file here to that).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { IngressRelay } from './ingress-relay.js';
+import { PublishRelay } from './publish-relay.js';
 import {
   readDroppedUdp,
   readOrigins,
   setUpNamespace,
   startNamespace,
   type EarlyNamespace,
-} from './netns-setup.js';
+} from './namespace.js';
 import { NftQueries } from './nft-queries.js';
-import { newDrops } from './udp-drops.js';
+import { newDrops } from './parse-nft.js';
 import {
   INNER_PORTS,
   type BridgeConfig,
@@ -35,7 +36,7 @@ import {
   type FromBridge,
   type ListenerRole,
   type ToBridge,
-} from './protocol.js';
+} from '../protocol.js';
 
 function send(message: FromBridge, handle?: Server | UdpSocket): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -101,7 +102,7 @@ class Bridge {
   private redirect = false;
   private poller: NodeJS.Timeout | null = null;
   private finishing = false;
-  private readonly ingress = new IngressRelay((message) => void send(message).catch(() => {}));
+  private readonly ingress = new PublishRelay((message) => void send(message).catch(() => {}));
   /** One long-lived nft for the map and set reads (a run per read costs 4-5 ms). */
   private readonly nft = new NftQueries();
 
@@ -169,7 +170,7 @@ class Bridge {
    */
   async origins(request: BridgeOriginRequest): Promise<void> {
     const { id, family, proto } = request;
-    const reply = { type: 'udp-origins' as const, id, family, proto };
+    const reply = { type: 'origins' as const, id, family, proto };
     try {
       await send({ ...reply, entries: await readOrigins(this.nft, proto, family) });
     } catch (err) {
@@ -241,7 +242,7 @@ function main(): void {
     else if (message.type === 'publish') bridge?.publish(message, handle as Server | UdpSocket);
     else if (message.type === 'publish-connection')
       bridge?.publishConnection(message, handle as Socket);
-    else if (message.type === 'udp-origins') void bridge?.origins(message);
+    else if (message.type === 'origins') void bridge?.origins(message);
   });
 }
 
