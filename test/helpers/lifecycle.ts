@@ -13,12 +13,12 @@ type Lifecycle = Array<
 
 const ENDS = new Set(['request.denied', 'request.closed', 'request.failed']);
 
-/** The requestId of the first request.opened matching `where` (e.g. by destination host). */
+/** The requestId of the last request.opened matching `where` (e.g. by destination host). */
 export function requestIdOf(
   events: readonly AuditEvent[],
   where: (event: AuditEvent) => boolean,
 ): string | null {
-  const opened = events.find((e) => e.type === 'request.opened' && where(e));
+  const opened = events.findLast((e) => e.type === 'request.opened' && where(e));
   if (opened) return opened.requestId;
   // No request.opened at all: the first matching event names the request (and fails below).
   return events.find((e) => e.type.startsWith('request.') && where(e))?.requestId ?? null;
