@@ -50,6 +50,7 @@ export const EVENT_FIELDS = [
   'id',
   'time',
   'type',
+  'requestId',
   'severity',
   'workspace',
   'session',
@@ -82,6 +83,11 @@ export interface AuditEvent {
   id: string;
   time: string;
   type: EventType;
+  /**
+   * The request this event is a step of (UUIDv7, the same on every step of one request), or
+   * null for events that belong to no request (proxy.started, dns.query, udp.dropped, ...).
+   */
+  requestId: string | null;
   severity: Severity;
   workspace: string | null;
   session: string | null;
@@ -112,6 +118,8 @@ export interface ClientContext {
 
 export interface EventInput {
   type: EventType;
+  /** The request this event is a step of (RequestFlow.id). */
+  requestId?: string | null;
   client: ClientContext;
   description: string;
   severity?: Severity;
@@ -156,6 +164,7 @@ export function buildEvent(
     id: stamp.id,
     time: stamp.time,
     type: input.type,
+    requestId: input.requestId ?? null,
     severity: severityFor(input),
     workspace: input.client.workspace,
     session: input.client.session,

@@ -42,11 +42,19 @@ export class EventClock {
   private iso = '';
 
   stamp(ms: number = Date.now()): EventStamp {
-    if (ms !== this.ms) {
-      this.ms = ms;
-      this.prefix = uuidv7Prefix(ms);
-      this.iso = new Date(ms).toISOString();
-    }
+    if (ms !== this.ms) this.advance(ms);
     return { id: this.prefix + uuidv7Rest(), time: this.iso };
+  }
+
+  /** An id alone (a request's correlation id), time-ordered like the events' ids. */
+  id(ms: number = Date.now()): string {
+    if (ms !== this.ms) this.advance(ms);
+    return this.prefix + uuidv7Rest();
+  }
+
+  private advance(ms: number): void {
+    this.ms = ms;
+    this.prefix = uuidv7Prefix(ms);
+    this.iso = new Date(ms).toISOString();
   }
 }

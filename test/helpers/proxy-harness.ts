@@ -144,11 +144,5 @@ export async function startProxy(
   };
 }
 
-/** Waits until `predicate` holds (events are emitted asynchronously after responses). */
-export async function eventually(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Events are emitted asynchronously after responses: tests poll for them (the one helper). */
+export { eventually } from './poll.js';

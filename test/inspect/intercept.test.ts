@@ -20,6 +20,7 @@ import {
   type Origin,
   type TestProxy,
 } from '../helpers/proxy-harness.js';
+import { expectLifecycle, toHost } from '../helpers/lifecycle.js';
 import { tlsHandshakeError } from '../helpers/raw-socket.js';
 import { curl } from '../helpers/run.js';
 import {
@@ -148,6 +149,16 @@ describe('inspect mode: TLS interception', () => {
     const onDisk = readFileSync(proxy.auditPath, 'utf8');
     for (const secret of SECRETS)
       assert.ok(!onDisk.includes(secret), `audit log contains ${secret}`);
+    // The exchange is a step of the tunnel's request: the same requestId, between its events.
+    const steps = await expectLifecycle(proxy.events, toHost('secure.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
+    assert.deepEqual(
+      steps.map((e) => e.type),
+      ['request.opened', 'request.allowed', 'inspect.exchange', 'request.closed'],
+    );
   });
 
   it('Node fetch through undici ProxyAgent trusting the egress CA; body capture is bounded', async () => {
@@ -190,6 +201,12 @@ describe('inspect mode: TLS interception', () => {
         .map((e) => e.http?.path),
       ['/one', '/two'],
     );
+    const steps = await expectLifecycle(proxy.events, toHost('secure.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
+    assert.equal(steps.filter((e) => e.type === 'inspect.exchange').length, 2);
   });
 
   it('an upstream certificate that does not verify: 502 inside the tunnel and an event', async () => {
@@ -212,6 +229,11 @@ describe('inspect mode: TLS interception', () => {
     const failed = proxy.events.find((e) => e.reason === 'upstream_tls_invalid')!;
     assert.equal(failed.destination?.host, 'untrusted.test');
     assert.match(failed.description, /not trusted/);
+    await expectLifecycle(proxy.events, toHost('untrusted.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.failed',
+    ]);
   });
 
   it('refuses SNI fronting: a ClientHello naming a host the policy does not allow', async () => {
@@ -221,6 +243,10 @@ describe('inspect mode: TLS interception', () => {
     await eventually(() =>
       proxy.events.some((e) => e.type === 'request.denied' && e.reason === 'sni_mismatch'),
     );
+    await expectLifecycle(proxy.events, toHost('secure.test'), [
+      'request.opened',
+      'request.denied',
+    ]);
   });
 
   it('an allowed SNI other than the CONNECT host gets a leaf for the SNI name', async () => {
@@ -261,6 +287,17 @@ describe('inspect mode: TLS interception', () => {
     ]);
     assert.match(r.stdout, /^HTTP\/1\.1 403 Forbidden/m);
     assert.match(r.stdout, /X-Egress-Reason: host_mismatch/i);
+    // The refused request inside the tunnel is a request of its own; the tunnel ends as usual.
+    const inner = proxy.events.findLast((e) => e.reason === 'host_mismatch')!;
+    await expectLifecycle(proxy.events, (e) => e.requestId === inner.requestId, [
+      'request.opened',
+      'request.denied',
+    ]);
+    await expectLifecycle(
+      proxy.events,
+      (e) => e.destination?.host === 'secure.test' && e.requestId !== inner.requestId,
+      ['request.opened', 'request.allowed', 'request.closed'],
+    );
   });
 
   it('plain-HTTP forward requests in inspect mode are recorded too', async () => {
@@ -280,6 +317,12 @@ describe('inspect mode: TLS interception', () => {
     assert.equal(http.request.headers.cookie, '[REDACTED]');
     assert.equal(http.status, 200);
     assert.match(http.response!.body.text!, /^origin GET/);
+    const steps = await expectLifecycle(proxy.events, toHost('plain.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
+    assert.ok(steps.some((e) => e.type === 'inspect.exchange'));
   });
 });
 

@@ -121,11 +121,3 @@ export function listenPort(stderr: string, what = 'egress proxy listening on'): 
   if (!m) throw new Error(`no port in: ${stderr}`);
   return Number(m[1]);
 }
-
-export async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -5,7 +5,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
-import { listenPort, proxyGet, startEgress, waitFor, type Child } from './ops-helpers.js';
+import { listenPort, proxyGet, startEgress, type Child } from './ops-helpers.js';
+import { eventually } from '../helpers/poll.js';
 
 let origin: Origin;
 before(async () => {
@@ -80,7 +81,7 @@ async function getOverTunnel(
 ): Promise<string> {
   const before = t.read().length;
   t.socket.write(`GET /through-tunnel HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
-  await waitFor(() => t.read().slice(before).includes('origin GET /through-tunnel'));
+  await eventually(() => t.read().slice(before).includes('origin GET /through-tunnel'), 5000);
   return t.read().slice(before);
 }
 
@@ -103,7 +104,7 @@ test('SIGHUP reloads: new decisions apply, an open tunnel stays up, a bad policy
 
     writeFileSync(policyFile, denyingFirst);
     child.process.kill('SIGHUP');
-    await waitFor(() => child.stderr().includes('policy reloaded'));
+    await eventually(() => child.stderr().includes('policy reloaded'), 5000);
     assert.equal((await proxyGet(port, url('first.test'))).status, 403);
     assert.equal((await proxyGet(port, url('second.test'))).status, 200);
     // The tunnel opened under the old policy keeps working.
@@ -114,7 +115,7 @@ test('SIGHUP reloads: new decisions apply, an open tunnel stays up, a bad policy
       'version: 1\nname: broken\nmode: restrict\nrules:\n  - allow: [first.test]\n    colour: blue\n',
     );
     child.process.kill('SIGHUP');
-    await waitFor(() => child.stderr().includes('policy reload refused'));
+    await eventually(() => child.stderr().includes('policy reload refused'), 5000);
     assert.match(child.stderr(), new RegExp(`${policyFile.replace(/[.]/g, '\\.')}:6:5`));
     assert.equal(
       (await proxyGet(port, url('second.test'))).status,
@@ -143,7 +144,7 @@ test('SIGTERM with a tunnel that finishes during the drain: exits 0 as soon as i
     const tunnel = await openTunnel(listenPort(child.stderr()), `first.test:${origin.port}`);
     const started = Date.now();
     child.process.kill('SIGTERM');
-    await waitFor(() => child.stderr().includes('draining'));
+    await eventually(() => child.stderr().includes('draining'), 5000);
     // Still usable while draining.
     assert.match(await getOverTunnel(tunnel, 'first.test'), /200 OK/);
     tunnel.socket.end();

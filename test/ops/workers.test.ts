@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
 import { workerExecArgv } from '../../src/cli/commands/proxy-worker-pool.js';
-import { listenPort, proxyGet, startEgress, waitFor } from './ops-helpers.js';
+import { eventually } from '../helpers/poll.js';
+import { listenPort, proxyGet, startEgress } from './ops-helpers.js';
 
 let origin: Origin;
 before(async () => {
@@ -105,7 +106,7 @@ test('--workers 2: one listening line, shared port, summed metrics, SIGHUP reloa
     // SIGHUP: every worker reads the policy again.
     writeFileSync(policyFile, policy('second.test'));
     child.process.kill('SIGHUP');
-    await waitFor(() => count(child.stderr(), 'policy reloaded') >= 2);
+    await eventually(() => count(child.stderr(), 'policy reloaded') >= 2, 5000);
     for (let i = 0; i < 8; i++) {
       assert.equal((await proxyGet(port, url('second.test'))).status, 200);
       assert.equal((await proxyGet(port, url('first.test'))).status, 403);
@@ -113,10 +114,10 @@ test('--workers 2: one listening line, shared port, summed metrics, SIGHUP reloa
 
     // A worker killed outright is replaced; the proxy keeps serving meanwhile.
     process.kill(workers[0]!, 'SIGKILL');
-    await waitFor(() => {
+    await eventually(() => {
       const now = childrenOf(supervisor);
       return now.length === 2 && !now.includes(workers[0]!);
-    });
+    }, 5000);
     for (let i = 0; i < 6; i++)
       assert.equal((await proxyGet(port, url('second.test'))).status, 200);
     assert.match(child.stderr(), /a proxy worker died; starting another/);

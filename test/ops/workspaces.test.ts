@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
 import { run } from '../helpers/run.js';
-import { listenPort, startEgress, waitFor, type Child } from './ops-helpers.js';
+import { listenPort, startEgress, type Child } from './ops-helpers.js';
+import { eventually } from '../helpers/poll.js';
 
 let origin: Origin;
 before(async () => {
@@ -122,7 +123,7 @@ test('--workspaces DIR: NAME.yaml policies plus a tokens file; SIGHUP reloads th
     writeFileSync(join(dir, 'team-b.yaml'), allow('policy-b', 'b.test'));
     writeFileSync(join(dir, 'tokens'), 'team-a: secret-a\nteam-b: secret-b\n');
     child.process.kill('SIGHUP');
-    await waitFor(() => child.stderr().includes('policy reloaded'));
+    await eventually(() => child.stderr().includes('policy reloaded'), 5000);
     assert.equal((await curl(port, 'b.test', ['-U', 'team-b:secret-b'])).code, '200');
   });
 });

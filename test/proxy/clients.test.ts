@@ -16,6 +16,7 @@ import {
   type Origin,
   type TestProxy,
 } from '../helpers/proxy-harness.js';
+import { expectLifecycle, toHost } from '../helpers/lifecycle.js';
 import { proxyEnv, run } from '../helpers/run.js';
 import { makeTestCa, startTlsOrigin, type TestCa, type TlsOrigin } from '../helpers/test-tls.js';
 
@@ -72,6 +73,11 @@ describe('real clients through the proxy (restrict)', () => {
       undefined,
       'Proxy-* headers removed',
     );
+    await expectLifecycle(proxy.events, toHost('allowed.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
   });
 
   it('curl: denied HTTP gets 403 with the decision headers and an actionable body', async () => {
@@ -96,6 +102,10 @@ describe('real clients through the proxy (restrict)', () => {
         (e) => e.type === 'request.denied' && e.destination?.host === 'denied.test',
       ),
     );
+    await expectLifecycle(proxy.events, toHost('denied.test'), [
+      'request.opened',
+      'request.denied',
+    ]);
   });
 
   it('curl: HTTPS through CONNECT to an allowed name', async () => {
@@ -109,6 +119,11 @@ describe('real clients through the proxy (restrict)', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'secure origin /tls\n');
+    await expectLifecycle(proxy.events, toHost('secure.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
   });
 
   it('curl: CONNECT to a denied name is refused with 403 before any byte reaches the origin', async () => {
@@ -125,6 +140,10 @@ describe('real clients through the proxy (restrict)', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /403/);
     assert.equal(secure.seen.length, before);
+    await expectLifecycle(proxy.events, toHost('denied.test'), [
+      'request.opened',
+      'request.denied',
+    ]);
   });
 
   it('Node fetch through undici ProxyAgent: HTTP allowed and denied, HTTPS allowed', async () => {
@@ -255,6 +274,11 @@ describe('monitor mode', () => {
       assert.equal(event.verdict, 'deny');
       assert.equal(event.enforced, false);
       assert.equal(event.reason, 'denied_by_rule');
+      await expectLifecycle(proxy.events, toHost('denied.test'), [
+        'request.opened',
+        'request.allowed',
+        'request.closed',
+      ]);
     } finally {
       await proxy.close();
       await origin.close();

@@ -22,6 +22,7 @@ import {
   tlsHandshakeError,
   type RawOrigin,
 } from '../helpers/raw-socket.js';
+import { expectLifecycle, toHost } from '../helpers/lifecycle.js';
 import { curl } from '../helpers/run.js';
 
 const POLICY = `
@@ -110,6 +111,11 @@ describe('SOCKS5 (RFC 1928) through the gate', () => {
       (e) => e.type === 'request.allowed' && e.destination?.host === 'allowed.test',
     );
     assert.equal(allowed?.destination?.ip, '127.0.0.2');
+    await expectLifecycle(proxy.events, toHost('allowed.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
   });
 
   it('curl --socks5-hostname to a denied name gets "not allowed by ruleset" and the origin sees nothing', async () => {
@@ -124,6 +130,10 @@ describe('SOCKS5 (RFC 1928) through the gate', () => {
     assert.equal(origin.seen.length, before);
     const denied = denials(proxy.events).find((e) => e.destination?.host === 'denied.test');
     assert.equal(denied?.reason, 'default_deny');
+    await expectLifecycle(proxy.events, toHost('denied.test'), [
+      'request.opened',
+      'request.denied',
+    ]);
   });
 
   it('curl --socks5 (client-side resolution) is judged by the IPv4 address it sends', async () => {
@@ -215,6 +225,10 @@ describe('SOCKS5 (RFC 1928) through the gate', () => {
       );
       assert.ok(denied, `a request.denied for command ${command}`);
       assert.match(denied.description, /BIND|UDP ASSOCIATE/);
+      await expectLifecycle(proxy.events, (e) => e.requestId === denied.requestId, [
+        'request.opened',
+        'request.denied',
+      ]);
     }
   });
 
@@ -252,6 +266,11 @@ describe('SOCKS5 (RFC 1928) through the gate', () => {
     await eventually(() =>
       proxy.events.some((e) => e.type === 'request.failed' && e.reason === 'upstream_refused'),
     );
+    await expectLifecycle(proxy.events, toHost('refused.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.failed',
+    ]);
   });
 
   it('a TLS server name the policy denies, inside an allowed tunnel, gets access_denied', async () => {
@@ -266,6 +285,10 @@ describe('SOCKS5 (RFC 1928) through the gate', () => {
       assert.match(error.message, /access denied|alert/i);
       assert.equal(raw.received.length, 0, 'the origin never saw a byte');
       assert.ok(denials(proxy.events).some((e) => e.reason === 'sni_mismatch'));
+      await expectLifecycle(proxy.events, toHost('allowed.test'), [
+        'request.opened',
+        'request.denied',
+      ]);
     } finally {
       await raw.close();
     }

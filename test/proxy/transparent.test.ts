@@ -19,6 +19,7 @@ import {
   type Origin,
   type TestProxy,
 } from '../helpers/proxy-harness.js';
+import { expectLifecycle, toHost } from '../helpers/lifecycle.js';
 import { RawClient } from '../helpers/raw-socket.js';
 import { curl } from '../helpers/run.js';
 import { makeTestCa, type TestLeaf } from '../helpers/test-tls.js';
@@ -125,6 +126,11 @@ describe('transparent listener: TLS by SNI', () => {
       { host: 'allowed.test', ip: '127.0.0.2', port: origin.port },
     );
     assert.equal(allowed?.destination?.scheme, 'https');
+    await expectLifecycle(proxy.events, toHost('allowed.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
   });
 
   it('a denied server name gets a TLS access_denied alert and the origin never sees a connection', async () => {
@@ -134,6 +140,10 @@ describe('transparent listener: TLS by SNI', () => {
     assert.match(result.message, /access denied/i);
     assert.equal(origin.connections, before);
     assert.equal(denials(proxy.events).at(-1)?.destination?.host, 'denied.test');
+    await expectLifecycle(proxy.events, toHost('denied.test'), [
+      'request.opened',
+      'request.denied',
+    ]);
   });
 
   it('no server name: denied with no_destination_name', async () => {
@@ -186,6 +196,11 @@ describe('transparent listener: plain HTTP by Host header', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /origin GET \/through/);
     assert.equal(origin.seen.at(-1)?.host, `allowed.test:${origin.port}`);
+    await expectLifecycle(proxy.events, toHost('allowed.test'), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
   });
 
   it('a mapped listener uses its original port when the Host header has none', async () => {

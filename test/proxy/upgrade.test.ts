@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseParentProxy } from '../../src/dataplane/net/parent-proxy.js';
+import { expectLifecycle, toHost } from '../helpers/lifecycle.js';
 import { eventually, startProxy, type TestProxy } from '../helpers/proxy-harness.js';
 
 /** An origin that accepts every upgrade (101) and then echoes what it gets, upper-cased. */
@@ -77,10 +78,19 @@ describe('upgrades through the forward proxy', () => {
       await eventually(() =>
         proxy.events.some((e) => e.type === 'request.closed' && e.http?.path === '/chat'),
       );
+      await expectLifecycle(proxy.events, toHost('ws.test'), [
+        'request.opened',
+        'request.allowed',
+        'request.closed',
+      ]);
       const denied = await upgrade(proxy.port, `http://other.test:${origin.port}/chat`);
       assert.match(denied.head, /^HTTP\/1\.1 403 /);
       assert.match(denied.head, /X-Egress-Decision: deny/i);
       denied.socket.destroy();
+      await expectLifecycle(proxy.events, toHost('other.test'), [
+        'request.opened',
+        'request.denied',
+      ]);
       assert.deepEqual(origin.upgrades, [`ws.test:${origin.port} /chat`]);
     } finally {
       await proxy.close();
@@ -108,6 +118,11 @@ describe('upgrades through the forward proxy', () => {
         ),
         'the parent decided it',
       );
+      await expectLifecycle(child.events, toHost('custom.test'), [
+        'request.opened',
+        'request.allowed',
+        'request.closed',
+      ]);
     } finally {
       await child.close();
       await parent.close();

@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
+import { assertLifecycle, requestIdOf, toHost } from '../helpers/lifecycle.js';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
 import {
   egressRun,
@@ -35,9 +36,11 @@ describe('egress run: network', () => {
     egressRun(['--policy', policy, ...pins, ...extra, '--', 'sh', '-c', script]);
 
   it('curl through the proxy variables: allowed name 200, denied name 403 with the summary', async () => {
+    const audit = join(dir, 'proxy-variables-audit.ndjson');
     const r = await sh(
       `curl -s -o /dev/null -w '%{http_code}\\n' http://allowed.test:${origin.port}/a; ` +
         `curl -s -o /dev/null -w '%{http_code}\\n' http://denied.test:${origin.port}/b`,
+      ['--audit-log', audit],
     );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n'), ['200', '403']);
@@ -49,6 +52,17 @@ describe('egress run: network', () => {
       new RegExp(`denied\\.test:${origin.port} +1 connection, the default \\(deny\\)`),
     );
     assert.match(r.stderr, new RegExp(`to allow: - allow: \\["denied\\.test:${origin.port}"\\]`));
+    // Each request's lifecycle, in order, from the run's audit log (egress run's proxy path).
+    const events = readEvents(audit);
+    assertLifecycle(events, requestIdOf(events, toHost('allowed.test')), [
+      'request.opened',
+      'request.allowed',
+      'request.closed',
+    ]);
+    assertLifecycle(events, requestIdOf(events, toHost('denied.test')), [
+      'request.opened',
+      'request.denied',
+    ]);
   });
 
   it(
@@ -86,13 +100,28 @@ describe('egress run: network', () => {
         `python3 -c "import socket; s=socket.create_connection(('192.0.2.10', ${origin.port}), timeout=5); ` +
         `s.sendall(b'GET ${path} HTTP/1.1\\r\\nHost: ${host}:${origin.port}\\r\\nConnection: close\\r\\n\\r\\n'); ` +
         `print(s.recv(100).split(b'\\r\\n')[0].decode())"`;
-      const r = await sh(`${py('allowed.test', '/raw-ok')}; ${py('denied.test', '/raw-no')}`);
+      const audit = join(dir, 'raw-socket-audit.ndjson');
+      const r = await sh(`${py('allowed.test', '/raw-ok')}; ${py('denied.test', '/raw-no')}`, [
+        '--audit-log',
+        audit,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const [ok, no] = r.stdout.trim().split('\n');
       assert.match(ok!, /^HTTP\/1\.1 200/);
       assert.match(no!, /^HTTP\/1\.1 403/);
       assert.ok(origin.seen.some((s) => s.url === '/raw-ok'));
       assert.ok(!origin.seen.some((s) => s.url === '/raw-no'));
+      // The redirected connections (the transparent entrance) have the same lifecycle.
+      const events = readEvents(audit);
+      assertLifecycle(events, requestIdOf(events, toHost('allowed.test')), [
+        'request.opened',
+        'request.allowed',
+        'request.closed',
+      ]);
+      assertLifecycle(events, requestIdOf(events, toHost('denied.test')), [
+        'request.opened',
+        'request.denied',
+      ]);
     },
   );
 

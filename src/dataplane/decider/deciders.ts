@@ -14,8 +14,8 @@ import type { CompiledPolicy, Decision } from '../../policy/index.js';
 import type { DeciderSettings } from '../../policy/model.js';
 import type { ClientContext } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { DeciderClient } from '../proxy/decider-client.js';
-import type { GateTarget } from '../proxy/gate.js';
+import { deciderAnswered, deciderFailed } from '../../policy/engine/refusals.js';
+import type { DeciderClient, RequestTarget } from './decider.js';
 import { readAnswer, type DeciderAnswer } from './answer.js';
 import { AnswerCache, DEFAULT_CACHE_ENTRIES, DEFAULT_CACHE_TTL_MS } from './answer-cache.js';
 import { DeciderFailure, withDeadline } from './failure.js';
@@ -56,13 +56,16 @@ export class Deciders implements DeciderClient {
     compiled: CompiledPolicy,
     pending: Decision,
     client: ClientContext,
-    target: GateTarget,
+    target: RequestTarget,
+    requestId: string | null = null,
   ): Promise<Decision> {
     const settings = pending.decider;
     if (!settings)
       return this.fail(
+        compiled,
         pending,
         client,
+        requestId,
         new DeciderFailure('decider_error', 'no decider is configured for this rule'),
       );
     const kind: DeciderKind = settings.url ? 'webhook' : 'module';
@@ -72,7 +75,7 @@ export class Deciders implements DeciderClient {
       pending.destination.host,
     );
     const cached = settings.cache ? this.cache.get(key) : undefined;
-    if (cached) return answered(pending, cached);
+    if (cached) return answered(compiled, pending, cached);
 
     const started = performance.now();
     try {
@@ -89,7 +92,7 @@ export class Deciders implements DeciderClient {
         { host: pending.destination.host, decision: answer.decision, reason: answer.reason },
         'decider answered',
       );
-      return answered(pending, answer);
+      return answered(compiled, pending, answer);
     } catch (err) {
       const failure =
         err instanceof DeciderFailure
@@ -99,7 +102,7 @@ export class Deciders implements DeciderClient {
               `the decider failed: ${(err as Error)?.message ?? String(err)}`,
             );
       this.options.onCall?.(kind, failure.reason, seconds(started));
-      return this.fail(pending, client, failure);
+      return this.fail(compiled, pending, client, requestId, failure);
     }
   }
 
@@ -109,7 +112,7 @@ export class Deciders implements DeciderClient {
     compiled: CompiledPolicy,
     pending: Decision,
     client: ClientContext,
-    target: GateTarget,
+    target: RequestTarget,
   ): Promise<unknown> {
     const body = requestBody(pending, client, target, settings);
     if (kind === 'webhook') {
@@ -132,23 +135,19 @@ export class Deciders implements DeciderClient {
   }
 
   private async fail(
+    compiled: CompiledPolicy,
     pending: Decision,
     client: ClientContext,
+    requestId: string | null,
     failure: DeciderFailure,
   ): Promise<Decision> {
     const monitor = pending.mode === 'monitor';
-    const decision: Decision = {
-      ...pending,
-      verdict: 'deny',
-      allowed: monitor,
-      wouldDeny: monitor,
-      reason: failure.reason,
-    };
-    delete decision.decider;
+    const decision = deciderFailed(compiled, pending, failure.code);
     this.options.log?.warn({ reason: failure.reason, error: failure.message }, 'decider failed');
     await this.options.bus
       .emit({
         type: 'decider.failure',
+        requestId,
         client,
         decision,
         description: `${failure.message}; ${monitor ? 'monitor mode lets the request through (would deny)' : 'denied (fail closed)'}.`,
@@ -158,26 +157,16 @@ export class Deciders implements DeciderClient {
   }
 }
 
-function answered(pending: Decision, answer: DeciderAnswer): Decision {
-  const monitor = pending.mode === 'monitor';
-  const deny = answer.decision === 'deny';
-  const decision: Decision = {
-    ...pending,
-    verdict: answer.decision,
-    allowed: monitor || !deny,
-    wouldDeny: monitor && deny,
-    reason: deny ? 'decider_deny' : 'decider_allow',
-    ...(answer.reason ? { deciderReason: String(answer.reason).slice(0, 500) } : {}),
-  };
-  delete decision.decider;
-  return decision;
+function answered(compiled: CompiledPolicy, pending: Decision, answer: DeciderAnswer): Decision {
+  const reason = answer.reason ? String(answer.reason).slice(0, 500) : undefined;
+  return deciderAnswered(compiled, pending, answer.decision, reason);
 }
 
 /** What the decider is told: who asks, under which policy and rule, for what. */
 export function requestBody(
   pending: Decision,
   client: ClientContext,
-  target: GateTarget,
+  target: RequestTarget,
   settings: DeciderSettings,
 ): WebhookRequest {
   const rule = pending.rule;

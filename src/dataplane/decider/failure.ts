@@ -1,13 +1,15 @@
-/** Why asking a decider did not produce an answer; each maps to a fail-closed deny reason. */
-export type DeciderFailureReason = 'decider_timeout' | 'decider_error' | 'decider_bad_return';
+import type { DeciderFailureReason } from '../../policy/engine/refusals.js';
+import { EgressError } from '../../protocol/errors.js';
 
-export class DeciderFailure extends Error {
+/** Why asking a decider did not produce an answer; each code is a fail-closed deny reason. */
+export type { DeciderFailureReason };
+
+export class DeciderFailure extends EgressError<DeciderFailureReason> {
   override name = 'DeciderFailure';
-  constructor(
-    readonly reason: DeciderFailureReason,
-    message: string,
-  ) {
-    super(message);
+
+  /** The deny reason it becomes (the code). */
+  get reason(): DeciderFailureReason {
+    return this.code;
   }
 }
 

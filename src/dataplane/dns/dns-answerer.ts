@@ -15,7 +15,7 @@ import { explain } from '../../policy/engine/explain.js';
 import type { ClientContext } from '../../protocol/audit-event.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { PolicyProvider } from '../proxy/client-identity.js';
-import { noPolicyDecision } from '../proxy/gate.js';
+import { noPolicyDecision } from '../../policy/engine/refusals.js';
 import type { DnsCache } from './dns-cache.js';
 import { ForwardError, type DnsForwarder } from './dns-forwarder.js';
 import {

@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIP, isIPv6, Socket } from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket, type Question } from 'dns-packet';
+import { EgressError } from '../../protocol/errors.js';
 import { EDNS_UDP_SIZE, RCODE, canonicalName } from './dns-message.js';
 import { frame, readFrames } from './tcp-framing.js';
 
@@ -31,14 +32,8 @@ export interface ForwardResult {
   transport: 'udp' | 'tcp';
 }
 
-export class ForwardError extends Error {
+export class ForwardError extends EgressError<'dns_timeout' | 'dns_failure'> {
   override name = 'ForwardError';
-  constructor(
-    readonly code: 'dns_timeout' | 'dns_failure',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT` or a bare IPv6 address; port 53 by default. */

@@ -17,9 +17,14 @@
  */
 import { close as closeFd, fdatasync, open, write } from 'node:fs';
 import type { AuditEvent } from '../../protocol/audit-event.js';
+import { EgressError } from '../../protocol/errors.js';
 
-export class AuditUnavailableError extends Error {
+export class AuditUnavailableError extends EgressError<'audit_unavailable'> {
   override name = 'AuditUnavailableError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('audit_unavailable', message, options);
+  }
 }
 
 interface Waiter {

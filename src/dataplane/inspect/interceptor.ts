@@ -16,15 +16,17 @@ import {
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { explain, type CompiledPolicy, type Decision } from '../../policy/index.js';
-import type { ClientContext, EventDestination } from '../../protocol/audit-event.js';
-import type { EventBus } from '../events/event-bus.js';
+import { hostHeaderFronting } from '../../policy/engine/fronting.js';
+import type { CompiledPolicy, Decision } from '../../policy/index.js';
+import type { ClientContext, EventDestination, EventInput } from '../../protocol/audit-event.js';
+import type { FailureCode, Refusal } from '../../protocol/refusals.js';
+import type { RequestTarget } from '../decider/decider.js';
+import type { ProxyLimits } from '../limits.js';
 import { dialErrorFrom } from '../net/dial.js';
-import type { ProxyContext, ProxyLimits } from '../proxy/context.js';
-import { failureResponse, rawResponse } from '../proxy/deny-response.js';
-import { frontingRefusal } from '../proxy/fronting.js';
-import { endToEndHeaders } from '../proxy/headers.js';
-import { refusalText, writeText } from '../proxy/respond.js';
+import { endToEndHeaders } from '../protocols/http-headers.js';
+import { hostHeaderTarget, urlAuthority } from '../protocols/http-target.js';
+import { rawResponse } from '../responses/deny-response.js';
+import { failureText, refusalText, writeText } from '../responses/render.js';
 import { ExchangeRecorder } from './capture.js';
 import { CertificateAuthority, defaultStateDir } from './certificate-authority.js';
 import { LeafCache } from './leaf-cache.js';
@@ -44,22 +46,45 @@ export interface InspectOptions {
   leafCacheSize?: number;
 }
 
+/**
+ * The request an inspected tunnel belongs to (a RequestFlow): its verdict is recorded; the
+ * interceptor records its exchanges and how it ends through it.
+ */
+export interface InspectedFlow {
+  readonly client: ClientContext;
+  readonly compiled: CompiledPolicy | null;
+  readonly decision: Decision | null;
+  /** Records another event of the request (inspect.exchange) with the request's id. */
+  record(input: EventInput): void;
+  /** A failure the request ends with (request.failed instead of request.closed). */
+  noteFailure(code: FailureCode, message: string): void;
+  /** The request's last event; bytes in are towards the client. */
+  end(bytesIn: number, bytesOut: number, status?: number, error?: string): void;
+  /** A request inside the tunnel refused on its own (Host fronting), recorded as its own request. */
+  refuseInside(target: RequestTarget, decision: Decision): Promise<Refusal>;
+}
+
 export interface InterceptRequest {
   socket: Socket;
   /** Client bytes already read (the ClientHello). */
   pending: Buffer;
   /** The TCP connection to the classified address. */
   upstream: Socket;
-  client: ClientContext;
-  compiled: CompiledPolicy;
-  decision: Decision;
+  flow: InspectedFlow;
   /** The name the leaf is made for and the upstream must prove: the SNI, else the CONNECT host. */
   name: string;
   port: number;
   address: string;
 }
 
-type UpstreamState = { ok: true } | { ok: false; reason: string; message: string };
+/** What the interceptor needs of the proxy it serves. */
+export interface InterceptorDeps {
+  log: Logger;
+  limits: ProxyLimits;
+  accessHint?: string;
+}
+
+type UpstreamState = { ok: true } | { ok: false; reason: FailureCode; message: string };
 
 interface Tunnel {
   request: InterceptRequest;
@@ -76,12 +101,7 @@ export class Interceptor {
 
   constructor(
     private readonly options: InspectOptions,
-    private readonly ctx: {
-      bus: EventBus;
-      log: Logger;
-      limits: ProxyLimits;
-      proxy: () => ProxyContext;
-    },
+    private readonly ctx: InterceptorDeps,
   ) {
     const { limits } = ctx;
     this.server = createServer({
@@ -98,8 +118,7 @@ export class Interceptor {
       });
     });
     this.server.on('upgrade', (_req, socket: Socket) => {
-      const text = failureResponse(
-        501,
+      const text = failureText(
         'inspect_upgrade_unsupported',
         'egress inspect mode relays HTTP/1.1 exchanges only; protocol upgrades (WebSocket) are not relayed',
       );
@@ -132,8 +151,9 @@ export class Interceptor {
 
   /** Runs an inspected tunnel until the client goes away. */
   async intercept(request: InterceptRequest): Promise<void> {
-    const { socket, upstream, client, decision } = request;
-    const started = performance.now();
+    const { socket, upstream, flow } = request;
+    const client = flow.client;
+    const decision = flow.decision!;
     let leaf: SecureContext;
     let target: UpstreamTarget;
     try {
@@ -148,11 +168,11 @@ export class Interceptor {
       };
     } catch (err) {
       this.ctx.log.error({ err }, 'inspection CA unavailable');
-      this.failed(
-        request,
+      flow.noteFailure(
         'inspect_unavailable',
         `the inspection CA is unavailable: ${(err as Error).message}`,
       );
+      flow.end(-1, -1);
       upstream.destroy();
       socket.destroy();
       return;
@@ -171,13 +191,13 @@ export class Interceptor {
       upstreamTls.on('error', (err) => {
         if (settled) return;
         settled = true;
-        const reason = isCertificateError(err)
+        const reason: FailureCode = isCertificateError(err)
           ? 'upstream_tls_invalid'
           : dialErrorFrom(err, request.name).code;
         const message = isCertificateError(err)
           ? `the certificate of ${request.name} is not trusted: ${err.message} (${(err as NodeJS.ErrnoException).code}); add its CA with --upstream-ca if it is yours`
           : `TLS to ${request.name} failed: ${err.message}`;
-        this.failed(request, reason, message);
+        flow.noteFailure(reason, message);
         resolve({ ok: false, reason, message });
       });
     });
@@ -219,30 +239,11 @@ export class Interceptor {
     agent.destroy();
     upstreamTls.destroy();
     if (!secured && clientError)
-      this.failed(
-        request,
+      flow.noteFailure(
         'client_tls_error',
         `the client ended TLS with egress (${clientError}): it must trust the workspace's inspection CA (egress ca export)`,
       );
-    this.ctx.bus.emitLater({
-      type: 'request.closed',
-      client,
-      decision,
-      bytesIn: socket.bytesWritten,
-      bytesOut: socket.bytesRead,
-      durationMs: Math.round(performance.now() - started),
-      description: `Inspected tunnel to ${decision.destination.host}:${request.port} closed${clientError ? ` (${clientError})` : ''}.`,
-    });
-  }
-
-  private failed(request: InterceptRequest, reason: string, message: string): void {
-    this.ctx.bus.emitLater({
-      type: 'request.failed',
-      client: request.client,
-      decision: request.decision,
-      reason,
-      description: `${explain(request.decision)} ${message}.`,
-    });
+    flow.end(socket.bytesWritten, socket.bytesRead, 0, clientError ?? '');
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -252,25 +253,34 @@ export class Interceptor {
       return;
     }
     const { request, destination } = tunnel;
+    const { flow } = request;
+    const compiled = flow.compiled!;
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const authority = urlAuthority(request.name, request.port);
-    const fronting = await frontingRefusal(
-      this.ctx.proxy(),
-      { ok: true, client: request.client, compiled: request.compiled },
-      { host: request.name, port: request.port, transport: 'tcp', scheme: 'https', method, path },
-      req.headers.host,
-    );
-    if (fronting) {
-      writeText(res, refusalText(fronting, this.ctx.proxy().accessHint));
-      return;
+    const authority = urlAuthority(request.name, request.port, 443);
+    if (req.headers.host !== undefined) {
+      const inner: RequestTarget = {
+        host: request.name,
+        port: request.port,
+        transport: 'tcp',
+        scheme: 'https',
+        method,
+        path,
+      };
+      const header = hostHeaderTarget(req.headers.host, request.port);
+      const fronted = hostHeaderFronting(compiled, inner, header);
+      if (fronted && !fronted.allowed) {
+        const refusal = await flow.refuseInside(inner, fronted);
+        writeText(res, refusalText(refusal, this.ctx.accessHint));
+        return;
+      }
     }
     const state = await tunnel.upstream;
     if (!state.ok) {
-      writeText(res, failureResponse(502, state.reason, state.message));
+      writeText(res, failureText(state.reason, state.message));
       return;
     }
-    const recorder = new ExchangeRecorder(request.compiled.policy, {
+    const recorder = new ExchangeRecorder(compiled.policy, {
       method,
       url: `https://${authority}${path}`,
       path,
@@ -289,23 +299,18 @@ export class Interceptor {
       timeout: this.ctx.limits.idleTimeoutMs,
     });
     const emit = (failure?: string) =>
-      this.ctx.bus.emitLater(
-        recorder.event(request.client, request.decision, destination, failure),
-      );
+      flow.record(recorder.event(flow.client, flow.decision!, destination, failure));
     req.on('data', (chunk: Buffer) => recorder.request.add(chunk));
     req.pipe(upstream);
     upstream.on('timeout', () =>
       upstream.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })),
     );
     upstream.on('error', (err) => {
-      const reason = isCertificateError(err)
+      const reason: FailureCode = isCertificateError(err)
         ? 'upstream_tls_invalid'
         : dialErrorFrom(err, authority).code;
       emit(reason);
-      writeText(
-        res,
-        failureResponse(reason === 'upstream_timeout' ? 504 : 502, reason, err.message),
-      );
+      writeText(res, failureText(reason, err.message));
     });
     upstream.on('response', (up) => {
       recorder.onResponse(up.statusCode ?? 502, up.headers);
@@ -323,10 +328,4 @@ export class Interceptor {
   close(): void {
     this.server.close();
   }
-}
-
-/** `host[:port]` as written in a URL or Host header (IPv6 in brackets, 443 left out). */
-function urlAuthority(name: string, port: number): string {
-  const host = name.includes(':') ? `[${name}]` : name;
-  return port === 443 ? host : `${host}:${port}`;
 }

@@ -1,22 +1,18 @@
 /** Opens a TCP connection to exactly the address that was classified, with a timeout. */
 import { connect, type Socket } from 'node:net';
+import { EgressError } from '../../protocol/errors.js';
+import { FAILURE_CODES } from '../../protocol/refusals.js';
 import { UpstreamReads, type ReadBufferPool } from './upstream-reads.js';
 
 export type DialErrorCode =
   'upstream_timeout' | 'upstream_refused' | 'upstream_unreachable' | 'upstream_error';
 
-export class DialError extends Error {
+export class DialError extends EgressError<DialErrorCode> {
   override name = 'DialError';
-  constructor(
-    readonly code: DialErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 
-  /** 504 for timeouts, 502 for everything else (DESIGN.md 3.6). */
+  /** 504 for timeouts, 502 for everything else (DESIGN.md 3.6; protocol/refusals.ts). */
   get status(): number {
-    return this.code === 'upstream_timeout' ? 504 : 502;
+    return FAILURE_CODES[this.code].status!;
   }
 }
 

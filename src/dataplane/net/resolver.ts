@@ -4,19 +4,14 @@
  * and dials one of the addresses it classified: there is no second lookup to rebind.
  */
 import { promises as dns } from 'node:dns';
+import { EgressError } from '../../protocol/errors.js';
 import { normaliseHost } from '../../policy/normalise/host.js';
 import { parseIp } from '../../policy/normalise/ip.js';
 
 export type ResolveErrorCode = 'dns_nxdomain' | 'dns_timeout' | 'dns_failure';
 
-export class ResolveError extends Error {
+export class ResolveError extends EgressError<ResolveErrorCode> {
   override name = 'ResolveError';
-  constructor(
-    readonly code: ResolveErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface Resolver {

@@ -5,27 +5,13 @@
  */
 import type { Socket } from 'node:net';
 import { ByteReader } from '../net/byte-reader.js';
-import { DialError } from '../net/dial.js';
+import { parseAuthority } from '../protocols/http-target.js';
+import { failureText, writeRaw } from '../responses/render.js';
 import type { ProxyContext } from './context.js';
-import { failureResponse } from './deny-response.js';
-import type { GateTarget } from './gate.js';
-import { openAdmittedTunnel, tunnelCheckingFirstBytes } from './guarded-tunnel.js';
-import { authText, refusalText, writeRaw } from './respond.js';
+import { tunnelCheckingFirstBytes } from './guarded-tunnel.js';
 
 /** The same bytes for every tunnel: encoded once, not per write. */
 const CONNECTED = Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n', 'latin1');
-
-/** `host:port` or `[v6]:port`; the port is required. */
-export function parseAuthority(
-  url: string | undefined,
-): { host: string; port: number } | undefined {
-  if (!url) return undefined;
-  const m = /^(?:\[([^\]]+)\]|([^:/@\s]+)):([0-9]{1,5})$/.exec(url);
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: m[1] ?? m[2]!, port };
-}
 
 /** What a CONNECT head says: from node:http's parser, or from the fast path (connect-head.ts). */
 export interface ConnectRequest {
@@ -39,46 +25,30 @@ export async function handleConnect(
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
-  const started = performance.now();
   socket.on('error', () => socket.destroy());
   const authority = parseAuthority(req.target);
   if (!authority) {
-    writeRaw(
-      socket,
-      failureResponse(400, 'bad_request', `CONNECT needs host:port, got "${req.target ?? ''}"`),
-    );
+    const message = `CONNECT needs host:port, got "${req.target ?? ''}"`;
+    writeRaw(socket, failureText('bad_request', message));
     return;
   }
-  const id = ctx.policies.identify(req.proxyAuthorization, socket.remoteAddress ?? null);
-  if (!id.ok) {
-    writeRaw(socket, authText(id));
-    return;
-  }
-  const target: GateTarget = {
-    host: authority.host,
-    port: authority.port,
-    transport: 'tcp',
-    ...(authority.port === 443 ? { scheme: 'https' } : {}),
-  };
-  const admission = await ctx.gate.admit(id.compiled, id.client, target);
-  if (!admission.ok) {
-    writeRaw(socket, refusalText(admission, ctx.accessHint));
-    return;
-  }
-  const opened = await openAdmittedTunnel(
-    ctx,
-    { client: id.client, compiled: id.compiled, target, socket, started },
-    admission,
+  const target =
+    authority.port === 443
+      ? { host: authority.host, port: 443, transport: 'tcp' as const, scheme: 'https' }
+      : { host: authority.host, port: authority.port, transport: 'tcp' as const };
+  const address = socket.remoteAddress ?? null;
+  const flow = ctx.flows.open(
+    target,
+    req.proxyAuthorization,
+    address,
+    'tunnel',
+    'raw-http',
+    socket,
   );
-  if (opened instanceof DialError) {
-    writeRaw(socket, failureResponse(opened.status, opened.code, opened.message));
-    return;
-  }
-  const { tunnel: admitted, upstream } = opened;
-  if (socket.destroyed) {
-    upstream.destroy();
-    return;
-  }
+  // The verdict waits for the first bytes: a ClientHello may still name another server.
+  if (!(await flow.admit(true))) return;
+  const upstream = await flow.dial();
+  if (!upstream) return;
   socket.write(CONNECTED);
-  await tunnelCheckingFirstBytes(ctx, admitted, upstream, new ByteReader(socket, head));
+  await tunnelCheckingFirstBytes(flow, socket, upstream, new ByteReader(socket, head));
 }

@@ -1,7 +1,7 @@
 /**
  * One forwarded plain-HTTP exchange, as an undici dispatch handler: the upstream answer is
  * streamed to the client's ServerResponse with backpressure, hop-by-hop headers removed, and the
- * exchange ends in exactly one request.closed or request.failed event (with byte counts).
+ * exchange ends its RequestFlow exactly once (request.closed or request.failed, with byte counts).
  *
  * undici's dispatcher (instead of node:http's ClientRequest) halves the proxy's CPU per
  * forwarded request: no ClientRequest/IncomingMessage objects, no header objects, raw header
@@ -9,40 +9,25 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { explain } from '../../policy/engine/explain.js';
-import type { Decision } from '../../policy/index.js';
-import type { ClientContext } from '../../protocol/audit-event.js';
 import type { ExchangeRecorder } from '../inspect/capture.js';
 import { dialErrorFrom } from '../net/dial.js';
-import type { ProxyContext } from './context.js';
-import { failureResponse } from './deny-response.js';
-import { endToEndRawHeaders } from './headers.js';
-import { writeText } from './respond.js';
-
-export interface ForwardFacts {
-  client: ClientContext;
-  decision: Decision;
-  /** The classified address dialled (or the destination name, through a parent proxy). */
-  address: string;
-  target: { host: string; port: number; path: string };
-  /** When the request arrived (performance.now()). */
-  started: number;
-  recorder: ExchangeRecorder | null;
-}
+import { endToEndRawHeaders } from '../protocols/http-headers.js';
+import { failureText, writeText } from '../responses/render.js';
+import type { RequestFlow } from './request-flow.js';
 
 export class ForwardExchange implements Dispatcher.DispatchHandler {
   private bytesIn = 0;
   private bytesOut = 0;
-  private status: number | undefined;
+  private status = 0;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private settled = false;
 
   constructor(
-    private readonly ctx: ProxyContext,
+    private readonly flow: RequestFlow,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly facts: ForwardFacts,
+    private readonly recorder: ExchangeRecorder | null,
   ) {
     res.on('close', this.onClientClose);
   }
@@ -51,7 +36,7 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
   async *requestBody(): AsyncGenerator<Buffer> {
     for await (const chunk of this.req as AsyncIterable<Buffer>) {
       this.bytesOut += chunk.length;
-      this.facts.recorder?.request.add(chunk);
+      this.recorder?.request.add(chunk);
       yield chunk;
     }
   }
@@ -64,14 +49,14 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
     this.status = status;
     this.resumeUpstream = resume;
     const headers = endToEndRawHeaders(raw);
-    if (this.facts.recorder) this.facts.recorder.onResponse(status, headerObject(headers));
+    if (this.recorder) this.recorder.onResponse(status, headerObject(headers));
     this.res.writeHead(status, statusText, headers);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.bytesIn += chunk.length;
-    this.facts.recorder?.response.add(chunk);
+    this.recorder?.response.add(chunk);
     if (this.res.write(chunk)) return true;
     this.res.once('drain', this.onDrain);
     return false;
@@ -79,15 +64,14 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.res.end();
-    this.finish(this.status);
+    this.finish(this.status, undefined);
   }
 
   onError(err: Error): void {
-    const { decision, target } = this.facts;
-    const failure = dialErrorFrom(err, `${decision.destination.host}:${target.port}`);
-    this.finish(undefined, failure.code);
-    if (!this.res.destroyed)
-      writeText(this.res, failureResponse(failure.status, failure.code, failure.message));
+    const flow = this.flow;
+    const failure = dialErrorFrom(err, `${flow.decision!.destination.host}:${flow.target.port}`);
+    this.finish(0, failure.code);
+    if (!this.res.destroyed) writeText(this.res, failureText(failure.code, failure.message));
   }
 
   private readonly onDrain = (): void => this.resumeUpstream?.();
@@ -100,40 +84,32 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
       );
   };
 
-  private finish(status: number | undefined, failure?: string): void {
+  private finish(
+    status: number,
+    failure: ReturnType<typeof dialErrorFrom>['code'] | undefined,
+  ): void {
     if (this.settled) return;
     this.settled = true;
-    const { ctx, req, facts } = this;
-    const { decision, target } = facts;
-    if (!ctx.bus.active) return;
-    if (facts.recorder)
-      ctx.bus.emitLater(
-        facts.recorder.event(
-          facts.client,
+    const flow = this.flow;
+    if (this.recorder && flow.flows.bus.active) {
+      const decision = flow.decision!;
+      flow.record(
+        this.recorder.event(
+          flow.client,
           decision,
           {
             host: decision.destination.host,
-            ip: facts.address,
-            port: target.port,
+            ip: flow.address,
+            port: flow.target.port,
             transport: 'tcp',
             scheme: 'http',
           },
           failure,
         ),
       );
-    ctx.bus.emitLater({
-      type: failure ? 'request.failed' : 'request.closed',
-      client: facts.client,
-      decision,
-      ...(failure ? { reason: failure } : {}),
-      http: { method: req.method ?? 'GET', path: target.path, ...(status ? { status } : {}) },
-      bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
-      durationMs: Math.round(performance.now() - facts.started),
-      description: failure
-        ? `${explain(decision)} The upstream failed: ${failure}.`
-        : `${req.method} http://${decision.destination.host}:${target.port}${target.path} answered ${status}.`,
-    });
+    }
+    if (failure) flow.noteFailure(failure, `The upstream failed: ${failure}`);
+    flow.end(this.bytesIn, this.bytesOut, status);
   }
 }
 

@@ -1,91 +1,106 @@
 /**
- * The gate every connection passes, whatever protocol brought it (HTTP, CONNECT, SOCKS5,
- * transparent): the request path of DESIGN.md section 2 as one function of named steps.
+ * The gate every request passes, whatever protocol brought it (HTTP, CONNECT, SOCKS5,
+ * transparent): the judging half of the request path (DESIGN.md section 2) as one function of
+ * named steps.
  *
- *   decide(policy, target) → ask the decider if a rule says so → resolve once → classify every
- *   address → choose exactly the address that was classified → record the decision
+ *   decide(policy, target) → the Host header against the URI (fronting) → ask the decider if a
+ *   rule says so → the parent proxy for its destinations → resolve once → classify every
+ *   address → choose exactly the address that was classified
  *
- * A denial is durably in the audit log before admit() returns, so the caller can answer 403
- * knowing the record exists.
+ * The gate records nothing of the request's lifecycle: it answers an Admission (the decision and
+ * the address to dial) or a Refusal (a code and the decision it concerns), and the RequestFlow
+ * that asked records the verdict and renders a refusal in the client's medium.
  */
 import {
   decide,
   decideAddress,
   decideObservedAddress,
-  explain,
   viaUpstreamProxy,
   type CompiledPolicy,
   type Decision,
 } from '../../policy/index.js';
-import type { DestinationQuery } from '../../policy/decision.js';
+import { hostHeaderFronting } from '../../policy/engine/fronting.js';
+import { deciderFailed, noPolicyDecision } from '../../policy/engine/refusals.js';
 import { parseIp } from '../../policy/normalise/ip.js';
 import type { ClientContext } from '../../protocol/audit-event.js';
+import { denial, failure, type Refusal } from '../../protocol/refusals.js';
+import type { DeciderClient, RequestTarget } from '../decider/decider.js';
 import type { EventBus } from '../events/event-bus.js';
+import { hostHeaderTarget } from '../protocols/http-target.js';
 import { ResolveError, type Resolver } from '../net/resolver.js';
-import type { DeciderClient } from './decider-client.js';
 
-export interface GateTarget extends DestinationQuery {
-  scheme?: string;
-  method?: string;
-  path?: string;
+/** What the gate judges (a RequestFlow is one). */
+export interface AdmissionQuery {
+  readonly id: string;
+  readonly client: ClientContext;
+  readonly compiled: CompiledPolicy | null;
+  readonly target: RequestTarget;
+  /** The Host header of an absolute-form request, checked against its URI; else undefined. */
+  readonly hostHeader: string | undefined;
 }
 
 export type Admission =
-  | { ok: true; decision: Decision; address: string; viaParent?: boolean }
-  | { ok: false; decision: Decision | null; status: number; reason: string; message: string };
+  | {
+      ok: true;
+      decision: Decision;
+      /** The classified address to dial (the destination name, through a parent proxy). */
+      address: string;
+      viaParent: boolean;
+      /** How it was admitted, ending request.allowed's description ('' for the usual way). */
+      how: string;
+    }
+  | { ok: false; refusal: Refusal };
 
 export interface GateOptions {
   resolver: Resolver;
   bus: EventBus;
   decider?: DeciderClient;
-  /** Addresses (ip:port) the proxy listens on: never a destination (no loops). */
+  /** Where the proxy listens (`ip:port`, `[v6]:port`): never a destination (no loops). */
   selfAddresses?: () => ReadonlySet<string>;
   /** A parent proxy is configured: `viaUpstreamProxy` destinations go through it, unresolved. */
   parentProxy?: boolean;
 }
 
+const NO_ADDRESSES: ReadonlySet<string> = new Set();
+
 export class Gate {
   constructor(private readonly options: GateOptions) {}
 
-  async admit(
-    compiled: CompiledPolicy | null,
-    client: ClientContext,
-    target: GateTarget,
-  ): Promise<Admission> {
-    if (this.options.bus.active) this.recordOpened(client, target);
-    if (!compiled) return this.deny(noPolicyDecision(target), client, target);
+  async admit(query: AdmissionQuery): Promise<Admission> {
+    const { compiled, target } = query;
+    if (!compiled) return { ok: false, refusal: denial(noPolicyDecision(target)) };
+    // Host fronting first: in restrict mode it refuses, in monitor mode it is what is recorded.
+    const fronted =
+      query.hostHeader === undefined
+        ? undefined
+        : hostHeaderFronting(compiled, target, hostHeaderTarget(query.hostHeader, target.port));
+    if (fronted && !fronted.allowed) return { ok: false, refusal: denial(fronted) };
     let decision = decide(compiled, target);
     if (decision.reason === 'decider_required')
-      decision = await this.askDecider(compiled, decision, client, target);
-    if (!decision.allowed) return this.deny(decision, client, target);
+      decision = await this.askDecider(compiled, decision, query);
+    if (!decision.allowed) return { ok: false, refusal: denial(decision) };
     if (this.options.parentProxy && viaUpstreamProxy(compiled, target))
-      return this.admitViaParent(decision, client, target);
+      return this.allow(decision, decision.destination.host, ' (through the parent proxy)', true);
 
     let addresses: string[];
     try {
       addresses = await this.addressesOf(decision);
     } catch (err) {
       const code = err instanceof ResolveError ? err.code : 'dns_failure';
-      await this.options.bus
-        .emit({
-          type: 'request.failed',
-          client,
-          decision,
-          reason: code,
-          description: `Could not resolve ${decision.destination.host}: ${(err as Error).message}.`,
-        })
-        .catch(() => undefined);
-      return { ok: false, decision, status: 502, reason: code, message: (err as Error).message };
+      return { ok: false, refusal: failure(code, (err as Error).message, decision) };
     }
-
-    const self = this.options.selfAddresses?.() ?? new Set<string>();
+    const self = { selfAddresses: this.options.selfAddresses?.() ?? NO_ADDRESSES };
     let lastDenied: Decision | null = null;
     for (const address of addresses) {
-      const checked = notSelf(decideAddress(compiled, decision, address), self, target.port);
-      if (checked.allowed) return this.allow(checked, client, target, checked.destination.ip!, '');
+      const checked = decideAddress(compiled, decision, address, self);
+      if (checked.allowed) {
+        if (fronted)
+          return this.allow(frontedAt(fronted, checked), address, ` (Host: ${query.hostHeader})`);
+        return this.allow(checked, checked.destination.ip!, '');
+      }
       lastDenied = checked;
     }
-    return this.deny(lastDenied!, client, target);
+    return { ok: false, refusal: denial(lastDenied!) };
   }
 
   /**
@@ -93,63 +108,36 @@ export class Gate {
    * names it was looked up as decide it, then the address (decideObservedAddress). On success
    * the address to dial is exactly `target.host`, the address the client wrote to.
    */
-  async admitObserved(
-    compiled: CompiledPolicy | null,
-    client: ClientContext,
-    target: GateTarget,
-    names: readonly string[],
-  ): Promise<Admission> {
-    if (this.options.bus.active) this.recordOpened(client, target);
-    if (!compiled) return this.deny(noPolicyDecision(target), client, target);
+  admitObserved(query: AdmissionQuery, names: readonly string[]): Admission {
+    const { compiled, target } = query;
+    if (!compiled) return { ok: false, refusal: denial(noPolicyDecision(target)) };
+    const self = { selfAddresses: this.options.selfAddresses?.() ?? NO_ADDRESSES };
     const transport = target.transport ?? 'tcp';
-    const self = this.options.selfAddresses?.() ?? new Set<string>();
-    const decision = notSelf(
-      decideObservedAddress(compiled, names, target.host, target.port, transport),
-      self,
+    const decision = decideObservedAddress(
+      compiled,
+      names,
+      target.host,
       target.port,
+      transport,
+      self,
     );
-    if (!decision.allowed) return this.deny(decision, client, target);
+    if (!decision.allowed) return { ok: false, refusal: denial(decision) };
     const how = ` (by the address ${target.host}, looked up as ${names.join(', ') || 'no name'})`;
-    return this.allow(decision, client, target, target.host, how);
+    return this.allow(decision, target.host, how);
   }
 
-  /**
-   * Lets an allowed decision through: refused instead if the audit log cannot record it, and
-   * recorded as request.allowed (`how` ends its description).
-   */
-  private allow(
-    decision: Decision,
-    client: ClientContext,
-    target: GateTarget,
-    address: string,
-    how: string,
-    viaParent = false,
-  ): Admission {
+  /** Lets an allowed decision through, or refuses it if the audit log cannot record it. */
+  private allow(decision: Decision, address: string, how: string, viaParent = false): Admission {
     if (!this.options.bus.healthy)
       return {
         ok: false,
-        decision,
-        status: 503,
-        reason: 'audit_unavailable',
-        message: 'the audit log cannot be written, so egress lets nothing through',
+        refusal: failure(
+          'audit_unavailable',
+          'the audit log cannot be written, so egress lets nothing through',
+          decision,
+        ),
       };
-    // explain() composes a sentence: only worth it when something records the event.
-    if (this.options.bus.active)
-      this.options.bus.emitLater({
-        type: 'request.allowed',
-        client,
-        decision,
-        destination: eventDestination(decision, target),
-        description: `${explain(decision)}${how}`,
-      });
-    // Two literals, not a spread: this runs once per admitted request.
-    return viaParent ? { ok: true, decision, address, viaParent } : { ok: true, decision, address };
-  }
-
-  /** The parent proxy resolves and connects; egress records the decision without a lookup. */
-  private admitViaParent(decision: Decision, client: ClientContext, target: GateTarget): Admission {
-    const address = decision.destination.host;
-    return this.allow(decision, client, target, address, ' (through the parent proxy)', true);
+    return { ok: true, decision, address, viaParent, how };
   }
 
   private async addressesOf(decision: Decision): Promise<string[]> {
@@ -161,110 +149,26 @@ export class Gate {
   private async askDecider(
     compiled: CompiledPolicy,
     decision: Decision,
-    client: ClientContext,
-    target: GateTarget,
+    query: AdmissionQuery,
   ): Promise<Decision> {
     const decider = this.options.decider;
-    if (!decider || !decision.decider) {
-      const failed: Decision = {
-        ...decision,
-        reason: 'decider_error',
-        allowed: compiled.policy.mode === 'monitor',
-        wouldDeny: compiled.policy.mode === 'monitor',
-      };
-      await this.options.bus
-        .emit({
-          type: 'decider.failure',
-          client,
-          decision: failed,
-          description: 'A decide rule matched but no decider is configured; denied (fail closed).',
-        })
-        .catch(() => undefined);
-      return failed;
-    }
-    return decider.decide(compiled, decision, client, target);
-  }
-
-  /** The first step of every request: what was asked, before anything is decided. */
-  private recordOpened(client: ClientContext, target: GateTarget): void {
-    // Not even the arguments are built when nothing records events (once per request).
-    if (!this.options.bus.active) return;
-    const port = target.port;
-    this.options.bus.emitLater({
-      type: 'request.opened',
-      client,
-      destination: {
-        host: target.host,
-        port,
-        transport: target.transport ?? 'tcp',
-        ...(target.scheme ? { scheme: target.scheme } : {}),
-      },
-      // The path is left out: it may carry secrets that only inspect mode's redaction may record.
-      ...(target.method ? { http: { method: target.method } } : {}),
-      description: `${client.address ?? 'A client'} asked for ${target.host.includes(':') ? `[${target.host}]` : target.host}:${port}.`,
-    });
-  }
-
-  /** Records and returns a refusal decided outside the policy walk (fronting). */
-  refuse(decision: Decision, client: ClientContext, target: GateTarget): Promise<Admission> {
-    return this.deny(decision, client, target);
-  }
-
-  private async deny(
-    decision: Decision,
-    client: ClientContext,
-    target: GateTarget,
-  ): Promise<Admission> {
-    const description = explain(decision);
-    try {
-      await this.options.bus.emit({
-        type: 'request.denied',
-        client,
-        decision,
-        destination: eventDestination(decision, target),
-        description,
-      });
-    } catch {
-      // The denial stands even if it cannot be recorded; the audit failure is reported elsewhere.
-    }
-    return { ok: false, decision, status: 403, reason: decision.reason, message: description };
+    if (decider && decision.decider)
+      return decider.decide(compiled, decision, query.client, query.target, query.id);
+    const failed = deciderFailed(compiled, decision, 'decider_error');
+    await this.options.bus
+      .emit({
+        type: 'decider.failure',
+        requestId: query.id,
+        client: query.client,
+        decision: failed,
+        description: 'A decide rule matched but no decider is configured; denied (fail closed).',
+      })
+      .catch(() => undefined);
+    return failed;
   }
 }
 
-/** An address the proxy itself listens on (with this port) is denied, whatever else: no loops. */
-function notSelf(decision: Decision, self: ReadonlySet<string>, port: number): Decision {
-  if (!self.has(`${decision.destination.ip}:${port}`)) return decision;
-  return {
-    ...decision,
-    allowed: false,
-    verdict: 'deny',
-    wouldDeny: false,
-    reason: 'ip_class:proxy_self',
-  };
-}
-
-function eventDestination(decision: Decision, target: GateTarget) {
-  const d = decision.destination;
-  return {
-    host: d.host,
-    ...(d.ip ? { ip: d.ip } : {}),
-    port: d.port,
-    transport: d.transport,
-    ...(target.scheme ? { scheme: target.scheme } : {}),
-  };
-}
-
-/** The decision for a client no policy applies to: deny, fail closed (DESIGN.md 3.3). */
-export function noPolicyDecision(target: GateTarget): Decision {
-  return {
-    allowed: false,
-    verdict: 'deny',
-    mode: 'restrict',
-    enforced: true,
-    wouldDeny: false,
-    reason: 'no_policy',
-    rule: null,
-    policy: { name: '(none)', version: '-' },
-    destination: { host: target.host, port: target.port, transport: target.transport ?? 'tcp' },
-  };
+/** A fronted request monitor mode lets through: the fronting decision, at the classified address. */
+function frontedAt(fronted: Decision, checked: Decision): Decision {
+  return { ...fronted, destination: checked.destination };
 }

@@ -5,94 +5,61 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { normaliseHost } from '../../policy/normalise/host.js';
-import type { ProxyContext } from './context.js';
-import { failureResponse } from './deny-response.js';
-import { endToEndRawHeaders } from './headers.js';
-import { ForwardExchange } from './forward-exchange.js';
-import { writeText } from './respond.js';
-import { admitRequest } from './admit-request.js';
-import { Redactor } from '../inspect/redact.js';
 import { ExchangeRecorder } from '../inspect/capture.js';
+import { endToEndRawHeaders } from '../protocols/http-headers.js';
+import { absoluteTarget, formatAuthority, type ParsedTarget } from '../protocols/http-target.js';
+import { failureText, writeText } from '../responses/render.js';
+import type { ProxyContext } from './context.js';
+import { ForwardExchange } from './forward-exchange.js';
 
-export interface ParsedTarget {
-  host: string;
-  port: number;
-  path: string;
-}
-
-/** The target of an absolute-form request; undefined for origin-form or a malformed URL. */
-export function absoluteTarget(rawUrl: string | undefined): ParsedTarget | undefined {
-  if (!rawUrl || !/^http:\/\//i.test(rawUrl)) return undefined;
-  let url: URL;
-  try {
-    url = new URL(rawUrl);
-  } catch {
-    return undefined;
-  }
-  if (url.username || url.password) return undefined;
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { host, port: url.port ? Number(url.port) : 80, path: `${url.pathname}${url.search}` };
-}
-
-/** Host header → host and port (default 80), or undefined if it does not parse. */
-export function hostHeaderTarget(
-  value: string | undefined,
-  defaultPort = 80,
-): { host: string; port: number } | undefined {
-  if (!value) return undefined;
-  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::([0-9]{1,5}))?$/.exec(value.trim());
-  if (!m) return undefined;
-  const normal = normaliseHost(m[1] ?? m[2] ?? '');
-  if (!normal.ok) return undefined;
-  return { host: normal.host.name, port: m[3] ? Number(m[3]) : defaultPort };
-}
+const NOT_ABSOLUTE =
+  'egress is a forward proxy: send absolute-form requests (GET http://host/path), e.g. by setting HTTP_PROXY.';
 
 export async function handleForward(
   ctx: ProxyContext,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const started = performance.now();
   const target = absoluteTarget(req.url);
   if (!target) {
-    const text = failureResponse(
-      400,
-      'bad_request',
-      'egress is a forward proxy: send absolute-form requests (GET http://host/path), e.g. by setting HTTP_PROXY.',
-    );
-    writeText(res, text);
+    writeText(res, failureText('bad_request', NOT_ABSOLUTE));
     return;
   }
-  const admitted = await admitRequest(ctx, req, target, 'http');
-  if (!admitted.ok) {
-    writeText(res, admitted.refusal);
-    return;
-  }
-  const { id, admission } = admitted;
-  const { decision } = admission;
+  const method = req.method ?? 'GET';
+  const flow = ctx.flows.open(
+    {
+      host: target.host,
+      port: target.port,
+      transport: 'tcp',
+      scheme: 'http',
+      method,
+      path: target.path,
+    },
+    req.headers['proxy-authorization'],
+    req.socket.remoteAddress ?? null,
+    'forward',
+    'response',
+    null,
+    res,
+    req.headers.host,
+  );
+  if (!(await flow.admit())) return;
+  const decision = flow.decision!;
+  // The path goes into request.closed: a policy's redact patterns apply to it (tokens in URLs).
+  flow.recordPath(target.path);
   // Inspect mode records the exchange (redacted) as an inspect.exchange event.
   const recorder =
-    decision.mode === 'inspect' && id.compiled
-      ? new ExchangeRecorder(id.compiled.policy, {
-          method: req.method ?? 'GET',
+    decision.mode === 'inspect' && flow.compiled
+      ? new ExchangeRecorder(flow.compiled.policy, {
+          method,
           url: `http://${req.headers.host ?? target.host}${target.path}`,
           path: target.path,
           headers: req.headers,
         })
       : null;
   // Through the parent proxy: absolute form to the parent, which resolves the name itself.
-  const parent = admission.viaParent ? ctx.parentProxy : undefined;
-  // The path goes into request.closed: a policy's redact patterns apply to it (tokens in URLs).
-  const redact = id.compiled?.policy.redact ?? [];
-  const exchange = new ForwardExchange(ctx, req, res, {
-    client: id.client,
-    decision,
-    address: admission.address,
-    target: redact.length ? { ...target, path: new Redactor(redact).text(target.path) } : target,
-    started,
-    recorder,
-  });
+  const parent = flow.viaParent ? ctx.flows.parentProxy : undefined;
+  const exchange = new ForwardExchange(flow, req, res, recorder);
   const headers = endToEndRawHeaders(req.rawHeaders);
   dropExpect(headers);
   if (req.headers.host === undefined)
@@ -102,9 +69,9 @@ export async function handleForward(
   dispatcher.dispatch(
     {
       origin: parent
-        ? `http://${authorityOf({ host: parent.host, port: parent.port })}`
-        : `http://${authorityOf({ host: admission.address, port: target.port })}`,
-      method: req.method ?? 'GET',
+        ? `http://${formatAuthority(parent.host, parent.port)}`
+        : `http://${formatAuthority(flow.address, target.port)}`,
+      method,
       path: parent ? `http://${authorityOf(target)}${target.path}` : target.path,
       headers,
       // undici streams async iterables (its typings list only Readable).
@@ -130,7 +97,6 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-function authorityOf(target: { host: string; port: number }): string {
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `${host}:${target.port}`;
+function authorityOf(target: ParsedTarget): string {
+  return formatAuthority(target.host, target.port);
 }

@@ -4,29 +4,34 @@
  * them to a node:http server and keeps the connection accounting.
  */
 import { createServer, type Server } from 'node:http';
-import { ForwardUpstream } from './forward-upstream.js';
-import { ReadBufferPool } from '../net/upstream-reads.js';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { FailureCode } from '../../protocol/refusals.js';
+import type { DeciderClient } from '../decider/decider.js';
 import type { EventBus } from '../events/event-bus.js';
+import { Interceptor, type InspectOptions } from '../inspect/interceptor.js';
+import { DEFAULT_LIMITS, type ProxyLimits } from '../limits.js';
 import type { ParentProxy } from '../net/parent-proxy.js';
 import type { Resolver } from '../net/resolver.js';
+import { ReadBufferPool } from '../net/upstream-reads.js';
+import { formatAuthority } from '../protocols/http-target.js';
+import { rawResponse } from '../responses/deny-response.js';
+import { failureText } from '../responses/render.js';
 import type { PolicyProvider } from './client-identity.js';
 import { handleConnect, type ConnectRequest } from './connect-tunnel.js';
-import { DEFAULT_LIMITS, type ProxyContext, type ProxyLimits } from './context.js';
-import type { DeciderClient } from './decider-client.js';
-import { failureResponse, rawResponse } from './deny-response.js';
+import type { ProxyContext } from './context.js';
+import { ForwardUpstream } from './forward-upstream.js';
 import { Gate } from './gate.js';
 import { handleForward } from './http-forward.js';
-import { handleUpgrade } from './upgrade.js';
 import {
   routeByFirstByte,
   takeHttpConnectionListener,
   type SocketHandler,
 } from './protocol-sniffer.js';
+import { Flows } from './request-flow.js';
 import { handleSocks5 } from './socks5.js';
 import type { StreamListener } from './stream-listener.js';
-import { Interceptor, type InspectOptions } from '../inspect/interceptor.js';
+import { handleUpgrade } from './upgrade.js';
 
 export interface EgressProxyOptions {
   host: string;
@@ -61,23 +66,28 @@ export class EgressProxy {
       selfAddresses: () => this.selfAddresses(),
       parentProxy: options.parentProxy !== undefined,
     });
-    this.ctx = {
+    const flows = new Flows({
       gate,
       policies: options.policies,
       bus: options.bus,
       limits,
-      upstream: new ForwardUpstream(limits),
       readBuffers: new ReadBufferPool(),
-      log: options.log,
-      ...(options.accessHint ? { accessHint: options.accessHint } : {}),
       ...(options.parentProxy ? { parentProxy: options.parentProxy } : {}),
-    };
-    this.ctx.inspect = new Interceptor(options.inspect ?? {}, {
-      bus: options.bus,
+      ...(options.accessHint ? { accessHint: options.accessHint } : {}),
+    });
+    // The interceptor gets what it uses, not the proxy: it records through each request's flow.
+    flows.inspect = new Interceptor(options.inspect ?? {}, {
       log: options.log,
       limits,
-      proxy: () => this.ctx,
+      ...(options.accessHint ? { accessHint: options.accessHint } : {}),
     });
+    this.ctx = {
+      flows,
+      bus: options.bus,
+      limits,
+      upstream: new ForwardUpstream(limits),
+      log: options.log,
+    };
     this.server = createServer({
       maxHeaderSize: limits.maxHeaderBytes,
       headersTimeout: limits.headersTimeoutMs,
@@ -172,7 +182,7 @@ export class EgressProxy {
     }
     for (const socket of this.sockets) socket.destroy();
     await this.ctx.upstream.close();
-    this.ctx.inspect?.close();
+    this.ctx.flows.inspect?.close();
     await Promise.all([closed, others]);
     this.listening = null;
   }
@@ -195,9 +205,9 @@ export class EgressProxy {
     for (const listening of bound) {
       if (!listening) continue;
       const { address, port } = listening;
-      set.add(`${address}:${port}`);
+      set.add(formatAuthority(address, port));
       if (address === '0.0.0.0' || address === '::')
-        ['127.0.0.1', '::1'].forEach((a) => set.add(`${a}:${port}`));
+        ['127.0.0.1', '::1'].forEach((a) => set.add(formatAuthority(a, port)));
     }
     this.selfCache = { bound, set };
     return set;
@@ -207,8 +217,7 @@ export class EgressProxy {
     if (this.sockets.size >= this.ctx.limits.maxConnections) {
       socket.end(
         rawResponse(
-          failureResponse(
-            503,
+          failureText(
             'too_many_connections',
             `egress is at its limit of ${this.ctx.limits.maxConnections} connections; try again shortly`,
           ),
@@ -242,25 +251,17 @@ export class EgressProxy {
       socket.destroy();
       return;
     }
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const text = tooLarge
-      ? failureResponse(
-          431,
-          'headers_too_large',
-          `the request head is larger than ${this.ctx.limits.maxHeaderBytes} bytes`,
-        )
-      : timeout
-        ? failureResponse(
-            408,
-            'headers_timeout',
-            `the request head did not arrive within ${this.ctx.limits.headersTimeoutMs} ms`,
-          )
-        : failureResponse(
-            400,
-            'bad_request',
-            `the request could not be parsed (${err.code ?? err.message})`,
-          );
+    const limits = this.ctx.limits;
+    const [code, message]: [FailureCode, string] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['headers_too_large', `the request head is larger than ${limits.maxHeaderBytes} bytes`]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [
+              'headers_timeout',
+              `the request head did not arrive within ${limits.headersTimeoutMs} ms`,
+            ]
+          : ['bad_request', `the request could not be parsed (${err.code ?? err.message})`];
+    const text = failureText(code, message);
     socket.end(rawResponse(text));
   }
 

@@ -8,8 +8,8 @@
  * SOCKS5 client (see protocol-sniffer.ts).
  */
 import type { Socket } from 'node:net';
+import { protocolRefusal } from '../../policy/engine/refusals.js';
 import { ByteReader } from '../net/byte-reader.js';
-import { DialError, type DialErrorCode } from '../net/dial.js';
 import {
   AUTH_METHOD,
   COMMAND,
@@ -23,28 +23,13 @@ import {
   REPLY,
   type Parsed,
 } from '../protocols/socks5-messages.js';
+import { endWith } from '../responses/render.js';
 import type { Identification } from './client-identity.js';
 import type { ProxyContext } from './context.js';
-import type { Admission, GateTarget } from './gate.js';
-import { openAdmittedTunnel, tunnelCheckingFirstBytes } from './guarded-tunnel.js';
-import { protocolRefusal } from './protocol-refusal.js';
+import { tunnelCheckingFirstBytes } from './guarded-tunnel.js';
 import { StreamListener } from './stream-listener.js';
 
 type Identified = Extract<Identification, { ok: true }>;
-
-const DIAL_REPLIES: Record<DialErrorCode, number> = {
-  upstream_refused: REPLY.connectionRefused,
-  upstream_timeout: REPLY.ttlExpired,
-  upstream_unreachable: REPLY.hostUnreachable,
-  upstream_error: REPLY.generalFailure,
-};
-
-/** The SOCKS reply for a refused admission: 0x02 for a denial, 0x04 for DNS failures. */
-function admissionReply(admission: Extract<Admission, { ok: false }>): number {
-  if (admission.status === 403) return REPLY.notAllowedByRuleset;
-  if (admission.status === 502) return REPLY.hostUnreachable;
-  return REPLY.generalFailure;
-}
 
 /** Waits for one whole message; returns it (consumed) or the parse error, or null if cut off. */
 async function readMessage<T>(
@@ -57,12 +42,6 @@ async function readMessage<T>(
   if (parsed.kind === 'need-more') return null;
   if (parsed.kind === 'ok') reader.take(parsed.used);
   return parsed;
-}
-
-function finish(socket: Socket, bytes: Buffer): void {
-  if (socket.destroyed) return;
-  socket.end(bytes);
-  socket.destroySoon();
 }
 
 /** Method negotiation and, if chosen, username/password: who is this client? */
@@ -78,13 +57,13 @@ async function authenticate(
   }
   const address = socket.remoteAddress ?? null;
   const methods = greeting.value.methods;
-  const anonymous = ctx.policies.identify(undefined, address);
+  const anonymous = ctx.flows.policies.identify(undefined, address);
   if (anonymous.ok && methods.includes(AUTH_METHOD.none)) {
     socket.write(encodeMethodChoice(AUTH_METHOD.none));
     return anonymous;
   }
   if (!methods.includes(AUTH_METHOD.userPass)) {
-    finish(socket, encodeMethodChoice(AUTH_METHOD.noAcceptable));
+    endWith(socket, encodeMethodChoice(AUTH_METHOD.noAcceptable));
     return null;
   }
   socket.write(encodeMethodChoice(AUTH_METHOD.userPass));
@@ -95,10 +74,10 @@ async function authenticate(
   }
   // The same check as Proxy-Authorization: Basic, so both entrances accept the same tokens.
   const basic = Buffer.from(`${creds.value.user}:${creds.value.password}`).toString('base64');
-  const id = ctx.policies.identify(`Basic ${basic}`, address);
+  const id = ctx.flows.policies.identify(`Basic ${basic}`, address);
   if (!id.ok) {
     ctx.log.info({ reason: id.reason, user: creds.value.user, address }, 'SOCKS5 login refused');
-    finish(socket, encodeUserPassResult(false));
+    endWith(socket, encodeUserPassResult(false));
     return null;
   }
   socket.write(encodeUserPassResult(true));
@@ -111,7 +90,6 @@ export async function handleSocks5(
   socket: Socket,
   head: Buffer = Buffer.alloc(0),
 ): Promise<void> {
-  const started = performance.now();
   socket.on('error', () => socket.destroy());
   const reader = new ByteReader(socket, head);
   const id = await authenticate(ctx, socket, reader);
@@ -122,49 +100,31 @@ export async function handleSocks5(
     return;
   }
   if (request.kind === 'error') {
-    finish(socket, encodeReply(request.reply ?? REPLY.generalFailure));
+    endWith(socket, encodeReply(request.reply ?? REPLY.generalFailure));
     return;
   }
   const { command, host, port } = request.value;
-  const target: GateTarget = {
-    host,
-    port,
-    transport: command === COMMAND.udpAssociate ? 'udp' : 'tcp',
-    ...(port === 443 ? { scheme: 'https' } : {}),
-  };
+  const transport = command === COMMAND.udpAssociate ? ('udp' as const) : ('tcp' as const);
+  const target =
+    port === 443 ? { host, port, transport, scheme: 'https' } : { host, port, transport };
+  const flow = ctx.flows.identified(id, target, 'tunnel', 'socks', socket);
   if (command !== COMMAND.connect) {
     const name = COMMAND_NAMES[command] ?? `command 0x${command.toString(16)}`;
     const refusal = protocolRefusal(id.compiled, target, 'unsupported_command', `SOCKS5 ${name}`);
-    await ctx.gate.refuse(refusal, id.client, target);
-    finish(socket, encodeReply(REPLY.commandNotSupported));
+    await flow.refuse(refusal);
     return;
   }
-  const admission = await ctx.gate.admit(id.compiled, id.client, target);
-  if (!admission.ok) {
-    finish(socket, encodeReply(admissionReply(admission)));
-    return;
-  }
-  const opened = await openAdmittedTunnel(
-    ctx,
-    { client: id.client, compiled: id.compiled, target, socket, started },
-    admission,
-  );
-  if (opened instanceof DialError) {
-    finish(socket, encodeReply(DIAL_REPLIES[opened.code]));
-    return;
-  }
-  const { tunnel: admitted, upstream } = opened;
-  if (socket.destroyed) {
-    upstream.destroy();
-    return;
-  }
+  // The verdict waits for the first bytes: a ClientHello may still name another server.
+  if (!(await flow.admit(true))) return;
+  const upstream = await flow.dial();
+  if (!upstream) return;
   socket.write(
     encodeReply(REPLY.succeeded, {
       address: upstream.localAddress ?? '0.0.0.0',
       port: upstream.localPort ?? 0,
     }),
   );
-  await tunnelCheckingFirstBytes(ctx, admitted, upstream, reader);
+  await tunnelCheckingFirstBytes(flow, socket, upstream, reader);
 }
 
 /** A listener that speaks only SOCKS5 (`--socks-listen`). */

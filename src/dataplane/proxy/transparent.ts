@@ -11,34 +11,26 @@
  * the Host header's port: it is where the client really connected.
  */
 import type { Socket } from 'node:net';
+import { protocolRefusal } from '../../policy/engine/refusals.js';
+import type { RequestTarget } from '../decider/decider.js';
 import { ByteReader } from '../net/byte-reader.js';
-import { DialError } from '../net/dial.js';
 import {
   destinationSettled,
   peekDestination,
   type PeekedDestination,
 } from '../protocols/first-bytes.js';
+import { hostHeaderTarget } from '../protocols/http-target.js';
 import { MAX_CLIENT_HELLO_BYTES } from '../protocols/tls-client-hello.js';
 import type { ProxyContext } from './context.js';
-import { failureResponse } from './deny-response.js';
-import type { Admission, GateTarget } from './gate.js';
-import {
-  openAdmittedTunnel,
-  refuseTls,
-  relay,
-  tunnelCheckingFirstBytes,
-} from './guarded-tunnel.js';
-import type { Identification } from './client-identity.js';
-import { hostHeaderTarget } from './http-forward.js';
-import { protocolRefusal } from './protocol-refusal.js';
-import { refusalText, writeRaw } from './respond.js';
+import { relay, tunnelCheckingFirstBytes } from './guarded-tunnel.js';
+import type { Medium } from './request-flow.js';
 import { StreamListener } from './stream-listener.js';
 
 /** The gate's target for a peeked destination (see the header comment for the port rules). */
 export function transparentTarget(
   peeked: PeekedDestination,
   originalPort: number | undefined,
-): GateTarget {
+): RequestTarget {
   const tls = peeked.protocol === 'tls';
   const defaultPort = originalPort ?? (tls ? 443 : 80);
   const scheme = tls ? { scheme: 'https' } : peeked.protocol === 'http' ? { scheme: 'http' } : {};
@@ -52,17 +44,13 @@ export function transparentTarget(
   return { host, port, transport: 'tcp', ...scheme };
 }
 
-/** Refuses in the client's own protocol: a TLS alert, an HTTP response, or a plain close. */
-function refuse(
-  ctx: ProxyContext,
-  socket: Socket,
-  protocol: PeekedDestination['protocol'],
-  admission: Extract<Admission, { ok: false }>,
-): void {
-  if (protocol === 'tls' && admission.status === 403) refuseTls(socket);
-  else if (protocol === 'http') writeRaw(socket, refusalText(admission, ctx.accessHint));
-  else socket.destroy();
+/** Refusals in the client's own protocol: a TLS alert, an HTTP response, or a plain close. */
+function mediumOf(protocol: PeekedDestination['protocol']): Medium {
+  return protocol === 'tls' ? 'tls' : protocol === 'http' ? 'raw-http' : 'close';
 }
+
+/** Redirected traffic carries no credentials: run one listener per workspace. */
+const NO_CREDENTIALS = '; transparent connections carry no credentials';
 
 /**
  * Where a redirected connection was really going, when the entrance can find out (the sandbox
@@ -84,7 +72,6 @@ export async function handleTransparent(
   originalPort?: number,
   original?: OriginalDestination,
 ): Promise<void> {
-  const started = performance.now();
   socket.on('error', () => socket.destroy());
   const maxHead = ctx.limits.maxHeaderBytes;
   const reader = new ByteReader(socket);
@@ -104,59 +91,39 @@ export async function handleTransparent(
     return;
   }
   const peeked = peekDestination(reader.bytes, maxHead);
+  const address = socket.remoteAddress ?? null;
+  if (origin && (names.length > 0 || peeked.host === null)) {
+    await admitByAddress(ctx, socket, reader, origin, names, address);
+    return;
+  }
   // The port the client connected to, when known, beats the guesses (443 for TLS, Host's port).
   const target = transparentTarget(peeked, origin?.port ?? originalPort);
-  const id = ctx.policies.identify(undefined, socket.remoteAddress ?? null);
-  if (!id.ok) {
-    // Redirected traffic carries no credentials: run one listener per workspace.
-    const message = `${id.message}; transparent connections carry no credentials`;
-    refuse(ctx, socket, peeked.protocol, {
-      ok: false,
-      decision: null,
-      status: 403,
-      reason: id.reason,
-      message,
-    });
-    return;
-  }
-  if (origin && (names.length > 0 || peeked.host === null)) {
-    await admitByAddress(ctx, socket, reader, origin, names, id, started);
-    return;
-  }
-  if (peeked.host === null) {
+  const medium = mediumOf(peeked.protocol);
+  const flow = ctx.flows.open(
+    target,
+    undefined,
+    address,
+    'tunnel',
+    medium,
+    socket,
+    null,
+    undefined,
+    NO_CREDENTIALS,
+  );
+  if (peeked.host === null && !flow.unidentified) {
     const what =
       peeked.protocol === 'tls'
         ? 'a TLS ClientHello without a server name (SNI)'
         : peeked.protocol === 'http'
           ? 'an HTTP request without a usable Host header'
           : 'neither TLS nor HTTP';
-    const decision = protocolRefusal(id.compiled, target, 'no_destination_name', what);
-    const refused = await ctx.gate.refuse(decision, id.client, target);
-    if (!refused.ok) refuse(ctx, socket, peeked.protocol, refused);
+    await flow.refuse(protocolRefusal(flow.compiled, target, 'no_destination_name', what));
     return;
   }
-  const admission = await ctx.gate.admit(id.compiled, id.client, target);
-  if (!admission.ok) {
-    refuse(ctx, socket, peeked.protocol, admission);
-    return;
-  }
-  const opened = await openAdmittedTunnel(
-    ctx,
-    { client: id.client, compiled: id.compiled, target, socket, started },
-    admission,
-  );
-  if (opened instanceof DialError) {
-    if (peeked.protocol === 'http')
-      writeRaw(socket, failureResponse(opened.status, opened.code, opened.message));
-    else socket.destroy();
-    return;
-  }
-  const { tunnel: admitted, upstream } = opened;
-  if (socket.destroyed) {
-    upstream.destroy();
-    return;
-  }
-  await relay(ctx, admitted, upstream, reader.bytes);
+  if (!(await flow.admit())) return;
+  const upstream = await flow.dial();
+  if (!upstream) return;
+  await relay(flow, socket, upstream, reader.bytes);
 }
 
 /**
@@ -173,26 +140,15 @@ async function admitByAddress(
   reader: ByteReader,
   origin: { ip: string; port: number },
   names: readonly string[],
-  id: Extract<Identification, { ok: true }>,
-  started: number,
+  address: string | null,
 ): Promise<void> {
-  const target: GateTarget = { host: origin.ip, port: origin.port, transport: 'tcp' };
-  const admission = await ctx.gate.admitObserved(id.compiled, id.client, target, names);
-  if (!admission.ok) {
-    socket.destroy();
-    return;
-  }
-  const opened = await openAdmittedTunnel(
-    ctx,
-    { client: id.client, compiled: id.compiled, target, socket, started },
-    admission,
-  );
-  if (opened instanceof DialError || socket.destroyed) {
-    if (!(opened instanceof DialError)) opened.upstream.destroy();
-    socket.destroy();
-    return;
-  }
-  await tunnelCheckingFirstBytes(ctx, opened.tunnel, opened.upstream, reader, { checkHost: true });
+  const target = { host: origin.ip, port: origin.port, transport: 'tcp' as const };
+  const flow = ctx.flows.open(target, undefined, address, 'tunnel', 'close', socket);
+  // The verdict waits for the first bytes: they may still name another server.
+  if (!(await flow.admitObserved(names, true))) return;
+  const upstream = await flow.dial();
+  if (!upstream) return;
+  await tunnelCheckingFirstBytes(flow, socket, upstream, reader, true);
 }
 
 /** `--transparent-listen HOST:PORT[=ORIGINAL_PORT]`. */

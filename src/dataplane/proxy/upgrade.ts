@@ -5,16 +5,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { explain } from '../../policy/engine/explain.js';
-import { DialError } from '../net/dial.js';
+import { endToEndHeaders } from '../protocols/http-headers.js';
+import { absoluteTarget } from '../protocols/http-target.js';
+import { failureText, writeRaw } from '../responses/render.js';
 import type { ProxyContext } from './context.js';
-import { failureResponse } from './deny-response.js';
-import { admitRequest } from './admit-request.js';
-import { endToEndHeaders } from './headers.js';
-import { absoluteTarget } from './http-forward.js';
-import { openAdmittedTunnel } from './guarded-tunnel.js';
-import { writeRaw } from './respond.js';
-import { runTunnel } from './tunnel.js';
+import { relay } from './guarded-tunnel.js';
+
+const NOT_ABSOLUTE = 'upgrades through egress need an absolute-form URL (GET http://host/path)';
 
 export async function handleUpgrade(
   ctx: ProxyContext,
@@ -22,55 +19,40 @@ export async function handleUpgrade(
   socket: Socket,
   head: Buffer,
 ): Promise<void> {
-  const started = performance.now();
   socket.on('error', () => socket.destroy());
   const target = absoluteTarget(req.url);
   if (!target) {
-    writeRaw(
-      socket,
-      failureResponse(
-        400,
-        'bad_request',
-        'upgrades through egress need an absolute-form URL (GET http://host/path)',
-      ),
-    );
+    writeRaw(socket, failureText('bad_request', NOT_ABSOLUTE));
     return;
   }
-  const admitted = await admitRequest(ctx, req, target, 'ws');
-  if (!admitted.ok) {
-    writeRaw(socket, admitted.refusal);
-    return;
-  }
-  const { id, admission, query } = admitted;
-  // The shared step of every tunnel: exactly the classified address, or through the parent
-  // proxy for its destinations; a failure is recorded as request.failed.
-  const opened = await openAdmittedTunnel(
-    ctx,
-    { client: id.client, compiled: id.compiled, target: query, socket, started },
-    admission,
+  const method = req.method ?? 'GET';
+  const flow = ctx.flows.open(
+    {
+      host: target.host,
+      port: target.port,
+      transport: 'tcp',
+      scheme: 'ws',
+      method,
+      path: target.path,
+    },
+    req.headers['proxy-authorization'],
+    socket.remoteAddress ?? null,
+    'upgrade',
+    'raw-http',
+    socket,
+    null,
+    req.headers.host,
   );
-  if (opened instanceof DialError) {
-    writeRaw(socket, failureResponse(opened.status, opened.code, opened.message));
-    return;
-  }
-  const { upstream } = opened;
+  if (!(await flow.admit())) return;
+  flow.recordPath(target.path);
+  const upstream = await flow.dial();
+  if (!upstream) return;
   const headers = endToEndHeaders(req.headers, true);
   headers.host = req.headers.host ?? target.host;
-  const lines = [`${req.method} ${target.path} HTTP/1.1`];
+  const lines = [`${method} ${target.path} HTTP/1.1`];
   for (const [name, value] of Object.entries(headers)) {
     for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${String(v)}`);
   }
   upstream.write(lines.join('\r\n') + '\r\n\r\n');
-  const result = await runTunnel(socket, upstream, ctx.limits.idleTimeoutMs, head);
-  if (!ctx.bus.active) return;
-  ctx.bus.emitLater({
-    type: 'request.closed',
-    client: id.client,
-    decision: admission.decision,
-    http: { method: req.method ?? 'GET', path: target.path },
-    bytesIn: result.bytesIn,
-    bytesOut: result.bytesOut,
-    durationMs: Math.round(performance.now() - started),
-    description: `${explain(admission.decision)} Upgrade closed.`,
-  });
+  await relay(flow, socket, upstream, head);
 }

@@ -16,7 +16,7 @@
 import type { Decision } from '../decision.js';
 import type { Transport } from '../model.js';
 import type { CompiledPolicy } from './compile.js';
-import { decide, decideAddress } from './decide.js';
+import { decide, decideAddress, type AddressOptions } from './decide.js';
 
 export function decideObservedAddress(
   compiled: CompiledPolicy,
@@ -24,23 +24,29 @@ export function decideObservedAddress(
   ip: string,
   port: number,
   transport: Transport,
+  options: AddressOptions = {},
 ): Decision {
   let byName: Decision | null = null;
   let firstName: Decision | null = null;
   for (const host of names) {
     const decision = decide(compiled, { host, port, transport });
     if (decision.verdict !== 'allow') {
-      firstName ??= decideAddress(compiled, decision, ip);
+      firstName ??= decideAddress(compiled, decision, ip, options);
       continue;
     }
-    const checked = decideAddress(compiled, decision, ip);
+    const checked = decideAddress(compiled, decision, ip, options);
     if (checked.verdict === 'allow') return checked;
     // "rule N allows the name, but the address is loopback" explains more than the IP alone.
     byName ??= checked;
   }
-  const byIp = decide(compiled, { host: ip, port, transport });
-  if (byIp.verdict !== 'allow')
-    return byName ?? (byIp.reason === 'default_deny' && firstName ? firstName : byIp);
-  const checked = decideAddress(compiled, byIp, ip);
-  return checked.verdict === 'allow' ? checked : (byName ?? checked);
+  // The address itself, checked like a resolved one (its own deny rules, classes, the proxy).
+  const byIp = decideAddress(
+    compiled,
+    decide(compiled, { host: ip, port, transport }),
+    ip,
+    options,
+  );
+  if (byIp.verdict === 'allow') return byIp;
+  if (byIp.reason === 'ip_class:proxy_self') return byIp;
+  return byName ?? (byIp.reason === 'default_deny' && firstName ? firstName : byIp);
 }

@@ -9,7 +9,7 @@
  * (loopback, metadata, private, ...) apply there.
  */
 import type { Decision, DestinationQuery, ReasonCode, RuleRef } from '../decision.js';
-import type { Transport, Verdict } from '../model.js';
+import type { Mode, Transport, Verdict } from '../model.js';
 import { isCanonicalName, normaliseHost, type NormalHost } from '../normalise/host.js';
 import { parseIp, type IpAddress } from '../normalise/ip.js';
 import {
@@ -102,13 +102,19 @@ function ruleRef(compiled: CompiledPolicy, index: SelectorIndex, id: number): Ru
   return ref;
 }
 
+/** What buildDecision reads of a policy: its mode and its name and version. */
+export interface DecidingPolicy {
+  readonly policy: { readonly mode: Mode };
+  readonly policyRef: CompiledPolicy['policyRef'];
+}
+
 /**
  * Applies the mode (monitor reports the verdict but lets everything through) and builds the
  * Decision: one object literal, so every decision has the same shape. `enforceAlways` (a deny
  * by a rule marked `enforce: always`) applies the verdict whatever the mode.
  */
 export function buildDecision(
-  compiled: CompiledPolicy,
+  compiled: DecidingPolicy,
   verdict: Verdict,
   reason: ReasonCode,
   rule: RuleRef | null,
@@ -244,8 +250,19 @@ export function decide(compiled: CompiledPolicy, query: DestinationQuery): Decis
 }
 
 export interface AddressOptions {
-  /** Addresses the proxy itself listens on: never a destination. */
+  /**
+   * Where the proxy itself listens, never a destination in any mode (a loop): an address for
+   * every port (`192.0.2.1`), or an address and port (`127.0.0.1:3128`, `[::1]:3128`).
+   */
   selfAddresses?: ReadonlySet<string>;
+}
+
+function isSelf(self: ReadonlySet<string>, ip: IpAddress, port: number): boolean {
+  const text = ip.text;
+  if (self.has(text) || self.has(ip.kind === 'ipv6' ? `[${text}]:${port}` : `${text}:${port}`))
+    return true;
+  const v4 = ip.kind === 'ipv6' ? ip.embeddedV4 : undefined;
+  return v4 !== undefined && (self.has(v4.text) || self.has(`${v4.text}:${port}`));
 }
 
 /**
@@ -274,14 +291,16 @@ export function decideAddress(
   }
   const ip = parsed.value;
   destination.ip = ip.text;
+  // Before the verdict: even a destination monitor mode only records must not loop back.
+  if (options.selfAddresses && isSelf(options.selfAddresses, ip, destination.port)) {
+    const loop = buildDecision(compiled, 'deny', 'ip_class:proxy_self', decision.rule, destination);
+    // Fail closed even in monitor mode, as for an invalid destination: a loop serves nobody.
+    loop.allowed = false;
+    loop.wouldDeny = false;
+    return loop;
+  }
   if (decision.verdict === 'deny') return { ...decision, destination };
 
-  if (
-    options.selfAddresses?.has(ip.text) ||
-    (ip.kind === 'ipv6' && ip.embeddedV4 && options.selfAddresses?.has(ip.embeddedV4.text))
-  ) {
-    return buildDecision(compiled, 'deny', 'ip_class:proxy_self', null, destination);
-  }
   // Attached resources are checked before the rules and are always reachable (DESIGN.md 3.3),
   // wherever their names resolve: internal repositories usually live in private ranges.
   if (decision.reason === 'attached_resource') return { ...decision, destination };
