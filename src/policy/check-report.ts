@@ -17,7 +17,10 @@ export type CheckResult = Omit<Decision, 'destination'> & {
   explanation: string;
 };
 
-export function checkReport(compiled: CompiledPolicy, dests: readonly DestinationArg[]): CheckResult[] {
+export function checkReport(
+  compiled: CompiledPolicy,
+  dests: readonly DestinationArg[],
+): CheckResult[] {
   return dests.map((dest) => {
     const decision = decide(compiled, dest);
     return {

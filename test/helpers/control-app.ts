@@ -53,13 +53,19 @@ export async function startSqliteControl(options: Omit<BuildAppOptions, 'store'>
 }
 
 /** Creates a user with a token and a role binding at `scope` (a path), as the admin. */
-export async function userWithRole(admin: Api, name: string, role: string, scope: string): Promise<string> {
+export async function userWithRole(
+  admin: Api,
+  name: string,
+  role: string,
+  scope: string,
+): Promise<string> {
   const user = await admin('POST', '/api/v1/users', { name });
   if (user.status !== 201) throw new Error(`creating user ${name}: ${user.status} ${user.text}`);
   const token = await admin('POST', `/api/v1/users/${name}/tokens`, { name: `${name} token` });
   if (token.status !== 201) throw new Error(`token for ${name}: ${token.status} ${token.text}`);
   const binding = await admin('POST', `/api/v1/${scope}/role-bindings`, { user: name, role });
-  if (binding.status !== 201) throw new Error(`binding ${role} for ${name}: ${binding.status} ${binding.text}`);
+  if (binding.status !== 201)
+    throw new Error(`binding ${role} for ${name}: ${binding.status} ${binding.text}`);
   return (token.body as { token: string }).token;
 }
 
@@ -68,7 +74,10 @@ export async function seedAcme(admin: Api): Promise<{ defaults: Record<string, s
   for (const [path, body] of [
     ['/api/v1/orgs', { name: 'acme' }],
     ['/api/v1/orgs/acme/projects', { name: 'web' }],
-    ['/api/v1/orgs/acme/projects/web/workspaces', { name: 'ws1', metadata: { role: 'web', env: 'production' } }],
+    [
+      '/api/v1/orgs/acme/projects/web/workspaces',
+      { name: 'ws1', metadata: { role: 'web', env: 'production' } },
+    ],
     ['/api/v1/orgs/acme/projects/web/workspaces', { name: 'ws2' }],
   ] as const) {
     const r = await admin('POST', path, body);
@@ -76,6 +85,7 @@ export async function seedAcme(admin: Api): Promise<{ defaults: Record<string, s
   }
   const list = await admin('GET', '/api/v1/orgs/acme/projects/web/policies');
   const defaults: Record<string, string> = {};
-  for (const p of (list.body as { items: Array<{ id: string; mode: string }> }).items) defaults[p.mode] = p.id;
+  for (const p of (list.body as { items: Array<{ id: string; mode: string }> }).items)
+    defaults[p.mode] = p.id;
   return { defaults };
 }

@@ -28,14 +28,24 @@ export async function startServe(
   const dataDir = options.dataDir ?? tempDataDir();
   const child = spawn(
     process.execPath,
-    ['bin/egress', 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, ...(options.args ?? [])],
+    [
+      'bin/egress',
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data-dir',
+      dataDir,
+      ...(options.args ?? []),
+    ],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`egress serve did not start in time:\n${out}\n${err}`)),
@@ -80,6 +90,7 @@ export interface ApiAnswer<T = unknown> {
 
 /** A client of the API at `base` with a bearer token. */
 export function apiClient(base: string, token: string | undefined) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked field by field in the tests
   return async function api<T = any>(
     method: string,
     path: string,
@@ -93,7 +104,9 @@ export function apiClient(base: string, token: string | undefined) {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      ...(body !== undefined
+        ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
+        : {}),
     };
     const res = await fetch(base + path, init);
     const text = await res.text();

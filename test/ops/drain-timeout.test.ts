@@ -11,7 +11,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { listenPort, startEgress, waitFor } from './ops-helpers.js';
+import { listenPort, startEgress } from './ops-helpers.js';
+import { eventually as waitFor } from '../helpers/poll.js';
 
 /** A TCP server that accepts and never says anything (a server-first protocol that is slow). */
 let silent: Server;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compilePolicy, decide } from '../../src/policy/index.js';
 import { loadPolicy } from '../../src/policy/formats/index.js';
-import { denyBody } from '../../src/dataplane/proxy/deny-response.js';
+import { denyBody } from '../../src/dataplane/responses/deny-response.js';
 import { renderSummary } from '../../src/dataplane/sandbox/report/summary.js';
 
 const TEXT = `version: 1

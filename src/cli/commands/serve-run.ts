@@ -53,7 +53,11 @@ export async function runServe(options: ServeOptions, io: Io): Promise<number> {
       io.err(`egress: the admin token is shown once; it is also in ${path} (mode 0600)\n`);
     }
     const registries = findHostRegistries();
-    const app = buildApp({ store, hostRegistries: registries.all, ecosystemExtras: registries.byEcosystem });
+    const app = buildApp({
+      store,
+      hostRegistries: registries.all,
+      ecosystemExtras: registries.byEcosystem,
+    });
     server = new ControlServer({ fetch: app.fetch, host: listen.host, port: listen.port });
     try {
       await server.start();

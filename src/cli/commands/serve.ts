@@ -24,7 +24,9 @@ function serveRunUrl(): string {
 export function register(program: Command, cli: CliContext): void {
   program
     .command('serve')
-    .description('run the control plane: REST API, roles, policy store and audit (SQLite by default)')
+    .description(
+      'run the control plane: REST API, roles, policy store and audit (SQLite by default)',
+    )
     .option('--listen <host:port>', 'where the API listens', '127.0.0.1:8080')
     .option('--data-dir <dir>', 'data directory (SQLite database, admin token)', './egress-data')
     .option('--db <url>', 'use PostgreSQL instead of SQLite (postgres://user@host:port/db)')

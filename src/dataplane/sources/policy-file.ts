@@ -16,7 +16,7 @@ import {
   type SourceText,
 } from '../../policy/formats/index.js';
 import type { Policy } from '../../policy/model.js';
-import { PolicyError, type Diagnostic } from '../../policy/source/diagnostics.js';
+import type { Diagnostic } from '../../policy/source/diagnostics.js';
 import { findHostRegistries, type HostRegistries } from '../host-registries.js';
 import { ConfigError } from '../errors.js';
 
