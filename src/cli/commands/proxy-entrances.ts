@@ -3,6 +3,7 @@
  * `--transparent-listen HOST:PORT[=ORIGINAL_PORT]`. Parsed before anything starts (bad flags
  * exit 2), started after the main listener on the same gate.
  */
+import { startListening } from '../../dataplane/net/listen.js';
 import type { Logger } from 'pino';
 import type { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
 import { Socks5Server } from '../../dataplane/proxy/socks5.js';
@@ -47,7 +48,8 @@ export async function startEntrances(
         ? new Socks5Server(proxy.context, e.host, e.port)
         : new TransparentListener(proxy.context, e.host, e.port, e.originalPort);
     proxy.attach(listener);
-    const address = await listener.start();
+    const flag = e.kind === 'socks5' ? '--socks-listen' : '--transparent-listen';
+    const address = await startListening(flag, `${e.host}:${e.port}`, () => listener.start());
     const shown =
       address.family === 'IPv6'
         ? `[${address.address}]:${address.port}`

@@ -11,6 +11,7 @@
 import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
 import { Deciders } from '../../dataplane/decider/deciders.js';
 import { createLogger } from '../../dataplane/log.js';
+import { startListening } from '../../dataplane/net/listen.js';
 import { SystemResolver } from '../../dataplane/net/resolver.js';
 import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
 import { EXIT_OK } from '../errors.js';
@@ -103,27 +104,36 @@ async function serveProxy(
   // The supervisor serves DNS and the admin listener for all workers.
   const dns = worker ? null : createDns(flags, options, policies, auditSetup, log);
 
-  const address = await proxy.start();
-  const shown =
-    address.family === 'IPv6'
-      ? `[${address.address}]:${address.port}`
-      : `${address.address}:${address.port}`;
-  log.info({ listen: shown, policies: setup.summary }, 'egress proxy listening');
-  const workers = worker ? `; ${flags.workers} workers` : '';
-  say.err(`egress proxy listening on ${shown} (${setup.summary}${workers})\n`);
-  await startEntrances(proxy, flags.entrances, log, say);
-  await startDns(dns, log, io);
-  const adminServer =
-    worker || !metrics
-      ? null
-      : await startAdmin(
-          flags,
-          metrics,
-          policies,
-          () => (auditSetup.audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
-          log,
-          io,
-        );
+  let adminServer: Awaited<ReturnType<typeof startAdmin>> = null;
+  try {
+    const address = await startListening('--listen', options.listen, () => proxy.start());
+    const shown =
+      address.family === 'IPv6'
+        ? `[${address.address}]:${address.port}`
+        : `${address.address}:${address.port}`;
+    log.info({ listen: shown, policies: setup.summary }, 'egress proxy listening');
+    const workers = worker ? `; ${flags.workers} workers` : '';
+    say.err(`egress proxy listening on ${shown} (${setup.summary}${workers})\n`);
+    await startEntrances(proxy, flags.entrances, log, say);
+    await startDns(dns, log, io, flags);
+    adminServer =
+      worker || !metrics
+        ? null
+        : await startAdmin(
+            flags,
+            metrics,
+            policies,
+            () => (auditSetup.audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
+            log,
+            io,
+          );
+  } catch (err) {
+    // A port in use: close what did start, so the process exits with the one line.
+    await Promise.all([proxy.close(0), dns?.close()]).catch(() => undefined);
+    metrics?.close();
+    await closeAudit(auditSetup, options, null);
+    throw err;
+  }
   if (flags.parentProxy)
     log.info({ upstreamProxy: flags.parentProxy.display }, 'parent proxy configured');
   worker?.serveStatus(metrics, () => bus.healthy);

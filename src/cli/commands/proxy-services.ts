@@ -11,6 +11,7 @@ import { createDnsServer } from '../../dataplane/dns/setup.js';
 import { AuditLog } from '../../dataplane/events/audit-log.js';
 import { EventBus } from '../../dataplane/events/event-bus.js';
 import type { createLogger } from '../../dataplane/log.js';
+import { startListening } from '../../dataplane/net/listen.js';
 import type { PolicyProvider } from '../../dataplane/proxy/client-identity.js';
 import { RuntimeFailure } from '../errors.js';
 import type { Io } from '../io.js';
@@ -100,9 +101,15 @@ export function createDns(
   );
 }
 
-export async function startDns(dns: DnsService | null, log: Log, io: Io): Promise<void> {
+export async function startDns(
+  dns: DnsService | null,
+  log: Log,
+  io: Io,
+  flags: ProxyFlags,
+): Promise<void> {
   if (!dns) return;
-  const address = await dns.start();
+  const shown = flags.dnsListen ? `${flags.dnsListen.host}:${flags.dnsListen.port}` : '';
+  const address = await startListening('--dns-listen', shown, () => dns.start());
   log.info({ dnsListen: `${address.host}:${address.port}` }, 'egress DNS listening');
   io.err(`egress DNS listening on ${address.host}:${address.port} (UDP and TCP)\n`);
 }
@@ -123,7 +130,9 @@ export async function startAdmin(
     policies: () => policies.describe(),
     audit,
   });
-  const a = await server.start();
+  const a = await startListening('--admin-listen', `${flags.admin.host}:${flags.admin.port}`, () =>
+    server.start(),
+  );
   log.info({ admin: `${a.address}:${a.port}` }, 'admin listener (/metrics, /healthz)');
   io.err(`egress admin listening on ${a.address}:${a.port}\n`);
   return server;

@@ -54,7 +54,12 @@ export async function superviseWorkers(
     }
     throw err;
   }
-  await startDns(dns, log, io);
+  try {
+    await startDns(dns, log, io, flags);
+  } catch (err) {
+    await shutDown(null);
+    throw err;
+  }
   if (metrics) {
     const summed = {
       contentType: Registry.PROMETHEUS_CONTENT_TYPE,
@@ -68,7 +73,12 @@ export async function superviseWorkers(
       const workers = await pool.status();
       return bus.healthy && workers.every((w) => w.auditHealthy) ? 'ok' : 'failed';
     };
-    admin = await startAdmin(flags, summed, policies, audit, log, io);
+    try {
+      admin = await startAdmin(flags, summed, policies, audit, log, io);
+    } catch (err) {
+      await shutDown(null);
+      throw err;
+    }
   }
 
   return new Promise<number>((resolve) => {
