@@ -99,7 +99,8 @@ export type FailureCode =
   | 'upstream_tls_invalid'
   | 'client_tls_error'
   | 'inspect_unavailable'
-  | 'inspect_upgrade_unsupported';
+  | 'inspect_upgrade_unsupported'
+  | 'client_aborted';
 
 const FAILED = (status: number | null, socks: number, meaning: string): CodeSpec => ({
   status,
@@ -135,6 +136,11 @@ export const FAILURE_CODES: { readonly [C in FailureCode]: CodeSpec } = {
     'inspect: the workspace CA could not be opened',
   ),
   inspect_upgrade_unsupported: FAILED(501, generalFailure, 'inspect: upgrades are not relayed'),
+  client_aborted: FAILED(
+    null,
+    generalFailure,
+    'the client went away before the answer was complete',
+  ),
 };
 
 export type RefusalCode = ReasonCode | FailureCode;

@@ -11,7 +11,7 @@ const POLICY = `version: 1
 name: abort
 mode: restrict
 rules:
-  - allow: [slow.test]
+  - allow: [slow.test, "127.0.0.2"]
 `;
 
 test('a client that aborts a plain HTTP answer is a client abort', async () => {

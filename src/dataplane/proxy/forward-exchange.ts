@@ -69,15 +69,21 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     const flow = this.flow;
+    // The upstream request was aborted because the client left (onClientClose): its failure.
+    if (this.clientLeft) return this.finish(0, 'client_aborted');
     const failure = dialErrorFrom(err, `${flow.decision!.destination.host}:${flow.target.port}`);
     this.finish(0, failure.code);
     if (!this.res.destroyed) writeText(this.res, failureText(failure.code, failure.message));
   }
 
+  /** Set when the client left before the answer was complete. */
+  private clientLeft = false;
+
   private readonly onDrain = (): void => this.resumeUpstream?.();
 
   /** A client that leaves before the answer is complete releases the upstream request. */
   private readonly onClientClose = (): void => {
+    if (!this.res.writableFinished && !this.settled) this.clientLeft = true;
     if (!this.res.writableFinished && !this.settled)
       this.abortUpstream?.(
         Object.assign(new Error('the client went away'), { code: 'ECONNRESET' }),
@@ -86,7 +92,7 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
 
   private finish(
     status: number,
-    failure: ReturnType<typeof dialErrorFrom>['code'] | undefined,
+    failure: ReturnType<typeof dialErrorFrom>['code'] | 'client_aborted' | undefined,
   ): void {
     if (this.settled) return;
     this.settled = true;
@@ -108,7 +114,9 @@ export class ForwardExchange implements Dispatcher.DispatchHandler {
         ),
       );
     }
-    if (failure) flow.noteFailure(failure, `The upstream failed: ${failure}`);
+    if (failure === 'client_aborted')
+      flow.noteFailure(failure, 'The client went away before the answer was complete.');
+    else if (failure) flow.noteFailure(failure, `The upstream failed: ${failure}`);
     flow.end(this.bytesIn, this.bytesOut, status);
   }
 }
