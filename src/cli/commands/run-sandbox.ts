@@ -1,9 +1,10 @@
+import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
 /**
  * `egress run --policy FILE -- CMD [ARG...]`: runs a command in a sandbox whose only way out is
  * this process's proxy and DNS (docs/sandbox.md). Exits with the command's exit code (128 + n
  * when a signal ended it); prints what the policy denied, with the lines that would allow it.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { compilePolicy } from '../../policy/index.js';
 import { AuditLog } from '../../dataplane/events/audit-log.js';
 import { EventBus } from '../../dataplane/events/event-bus.js';
@@ -99,6 +100,19 @@ function policyForRun(options: RunCommandOptions): LoadedPolicy & { learnBase?: 
   return { policy, warnings: [], registries, extras: registries.byEcosystem };
 }
 
+/** --learn's file must be writable before the command runs, not after (issue 16.9). */
+function checkLearnWritable(path: string): void {
+  const file = resolve(path);
+  try {
+    if (existsSync(file)) accessSync(file, fsConstants.W_OK);
+    else accessSync(dirname(file), fsConstants.W_OK);
+  } catch (err) {
+    throw new UsageError(
+      `--learn ${path}: cannot write there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); choose a writable path`,
+    );
+  }
+}
+
 function parseFlags(options: RunCommandOptions) {
   let pins: Map<string, string[]>;
   try {
@@ -127,6 +141,7 @@ function parseFlags(options: RunCommandOptions) {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (options.learn) checkLearnWritable(options.learn);
   let remote: RemoteProxyAddress | null = null;
   if (options.proxy) {
     if (options.learn)
