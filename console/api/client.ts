@@ -20,7 +20,11 @@ export class ApiError extends Error {
   /** One paragraph: the detail, then every field error ("line 3:5: …"). */
   get words(): string {
     const parts = this.errors.map((e) => {
-      const at = e.line ? `line ${e.line}${e.col ? `:${e.col}` : ''}: ` : e.field ? `${e.field}: ` : '';
+      const at = e.line
+        ? `line ${e.line}${e.col ? `:${e.col}` : ''}: `
+        : e.field
+          ? `${e.field}: `
+          : '';
       return `${at}${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
     });
     return [this.message, ...parts].join('\n');

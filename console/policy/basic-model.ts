@@ -60,8 +60,10 @@ export function toBasic(policy: Policy): BasicModel {
       );
     }
   }
-  if (policy.resources.length) model.expertOnly.push(`${policy.resources.length} attached resource(s)`);
-  if (policy.viaUpstreamProxy.length) model.expertOnly.push('custom endpoints via the parent proxy');
+  if (policy.resources.length)
+    model.expertOnly.push(`${policy.resources.length} attached resource(s)`);
+  if (policy.viaUpstreamProxy.length)
+    model.expertOnly.push('custom endpoints via the parent proxy');
   return model;
 }
 
@@ -78,7 +80,9 @@ function stripSources(policy: Policy): Policy {
 /** The policy with the form applied; everything the form does not show is kept as it was. */
 export function fromBasic(policy: Policy, model: BasicModel): Policy {
   const selectors: Selector[] = [
-    ...model.domains.map((d) => (d.includeSubdomains ? { host: d.host, includeSubdomains: true } : { host: d.host })),
+    ...model.domains.map((d) =>
+      d.includeSubdomains ? { host: d.host, includeSubdomains: true } : { host: d.host },
+    ),
     ...model.ips.map((cidr) => ({ cidr })),
   ];
   const rules: Rule[] = [];
@@ -87,7 +91,8 @@ export function fromBasic(policy: Policy, model: BasicModel): Policy {
     if (!isBasicRule(rule)) rules.push(rule);
     else if (!placed) {
       placed = true;
-      if (selectors.length) rules.push({ kind: 'allow', selectors, name: rule.name ?? 'allow list' });
+      if (selectors.length)
+        rules.push({ kind: 'allow', selectors, name: rule.name ?? 'allow list' });
     }
   }
   if (!placed && selectors.length) rules.push({ kind: 'allow', selectors, name: 'allow list' });
@@ -103,16 +108,21 @@ export function basicToSource(policy: Policy, model: BasicModel): string {
 }
 
 /** Checks a domain before it joins the list; returns the canonical text or the error. */
-export function validateDomain(input: string): { ok: true; value: string } | { ok: false; error: string } {
+export function validateDomain(
+  input: string,
+): { ok: true; value: string } | { ok: false; error: string } {
   const text = input.trim().toLowerCase();
   if (!text) return { ok: false, error: 'enter a domain, e.g. github.com' };
-  if (parseCidr(text).ok) return { ok: false, error: `${text} is an IP address: add it under IP addresses` };
+  if (parseCidr(text).ok)
+    return { ok: false, error: `${text} is an IP address: add it under IP addresses` };
   const parsed = parseHostPattern(text);
   return parsed.ok ? { ok: true, value: parsed.value.text } : { ok: false, error: parsed.error };
 }
 
 /** IPv4/IPv6 address or CIDR range, checked by the engine's own parser. */
-export function validateIp(input: string): { ok: true; value: string } | { ok: false; error: string } {
+export function validateIp(
+  input: string,
+): { ok: true; value: string } | { ok: false; error: string } {
   const text = input.trim();
   if (!text) return { ok: false, error: 'enter an IP address or CIDR range, e.g. 10.0.0.0/24' };
   const parsed = parseCidr(text);

@@ -20,12 +20,21 @@ export function lintSource(format: string, text: string): Linted {
     return {
       policy: undefined,
       diagnostics: [
-        { file: POLICY_FILE, line: 1, col: 1, severity: 'error', message: `unknown format ${format}` },
+        {
+          file: POLICY_FILE,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          message: `unknown format ${format}`,
+        },
       ],
     };
   try {
     const parsed = loadPolicy(format, { text, file: POLICY_FILE });
-    return { policy: parsed.policy, diagnostics: [...parsed.warnings, ...lintPolicy(parsed.policy)] };
+    return {
+      policy: parsed.policy,
+      diagnostics: [...parsed.warnings, ...lintPolicy(parsed.policy)],
+    };
   } catch (err) {
     if (isPolicyError(err)) return { policy: undefined, diagnostics: [...err.diagnostics] };
     return {
