@@ -14,6 +14,7 @@ import { problemResponse, toApiError, type ErrorLogger } from './http/errors.js'
 import { ApiError } from './http/problem.js';
 import { validationHook } from './http/validation.js';
 import { MAX_BATCH_BYTES } from './events/ingest.js';
+import { findConsoleDir, registerConsole } from './console/static-console.js';
 import { registerAssignmentRoutes } from './routes/assignments.js';
 import { registerEventRoutes } from './routes/events.js';
 import { FLY_PREFIX, flyErrorResponse, registerFlyRoutes } from './routes/fly.js';
@@ -36,6 +37,11 @@ export interface BuildAppOptions {
   log?: ErrorLogger;
   hostRegistries?: readonly string[];
   ecosystemExtras?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The built web console (dist/console) served at `/`; default: found next to the running
+   * code; false: no console (API only).
+   */
+  consoleDir?: string | false;
 }
 
 function newApp(): OpenAPIHono<ApiEnv> {
@@ -120,6 +126,9 @@ export function buildApp(options: BuildAppOptions): OpenAPIHono<ApiEnv> {
   fly.use('*', authenticate(deps));
   registerFlyRoutes(fly, deps);
   app.route(FLY_PREFIX, fly);
+
+  const consoleDir = options.consoleDir === undefined ? findConsoleDir() : options.consoleDir;
+  if (consoleDir) registerConsole(app as never, consoleDir);
 
   return app;
 }
