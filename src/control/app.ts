@@ -13,8 +13,11 @@ import { systemClock, type ApiEnv, type Clock, type ControlDeps } from './contex
 import { problemResponse, toApiError, type ErrorLogger } from './http/errors.js';
 import { ApiError } from './http/problem.js';
 import { validationHook } from './http/validation.js';
+import { EventHub } from './events/event-hub.js';
 import { MAX_BATCH_BYTES } from './events/ingest.js';
+import { withEventPublishing } from './events/publishing-store.js';
 import { registerAssignmentRoutes } from './routes/assignments.js';
+import { registerEventStreamRoute } from './routes/event-stream.js';
 import { registerEventRoutes } from './routes/events.js';
 import { FLY_PREFIX, flyErrorResponse, registerFlyRoutes } from './routes/fly.js';
 import { registerOverviewRoutes } from './routes/overview.js';
@@ -36,6 +39,8 @@ export interface BuildAppOptions {
   log?: ErrorLogger;
   hostRegistries?: readonly string[];
   ecosystemExtras?: Readonly<Record<string, readonly string[]>>;
+  /** Where committed events are published (one is made when not given). */
+  events?: EventHub;
 }
 
 function newApp(): OpenAPIHono<ApiEnv> {
@@ -51,8 +56,10 @@ const tooLarge = (max: number) => () => {
 };
 
 export function buildApp(options: BuildAppOptions): OpenAPIHono<ApiEnv> {
+  const events = options.events ?? new EventHub();
   const deps: ControlDeps = {
-    store: options.store,
+    store: withEventPublishing(options.store, events),
+    events,
     clock: options.clock ?? systemClock,
     limiter: options.limiter ?? new FailedLoginLimiter(),
     log:
@@ -110,6 +117,7 @@ export function buildApp(options: BuildAppOptions): OpenAPIHono<ApiEnv> {
   registerPolicyRoutes(api, deps);
   registerAssignmentRoutes(api, deps);
   registerOverviewRoutes(api, deps);
+  registerEventStreamRoute(api, deps);
   registerEventRoutes(api, deps);
   registerUserRoutes(api, deps);
   registerRoleRoutes(api, deps);
