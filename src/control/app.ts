@@ -13,9 +13,12 @@ import { systemClock, type ApiEnv, type Clock, type ControlDeps } from './contex
 import { problemResponse, toApiError, type ErrorLogger } from './http/errors.js';
 import { ApiError } from './http/problem.js';
 import { validationHook } from './http/validation.js';
+import { EventHub } from './events/event-hub.js';
 import { MAX_BATCH_BYTES } from './events/ingest.js';
 import { findConsoleDir, registerConsole } from './console/static-console.js';
+import { withEventPublishing } from './events/publishing-store.js';
 import { registerAssignmentRoutes } from './routes/assignments.js';
+import { registerEventStreamRoute } from './routes/event-stream.js';
 import { registerEventRoutes } from './routes/events.js';
 import { FLY_PREFIX, flyErrorResponse, registerFlyRoutes } from './routes/fly.js';
 import { registerOverviewRoutes } from './routes/overview.js';
@@ -42,6 +45,8 @@ export interface BuildAppOptions {
    * code; false: no console (API only).
    */
   consoleDir?: string | false;
+  /** Where committed events are published (one is made when not given). */
+  events?: EventHub;
 }
 
 function newApp(): OpenAPIHono<ApiEnv> {
@@ -57,8 +62,10 @@ const tooLarge = (max: number) => () => {
 };
 
 export function buildApp(options: BuildAppOptions): OpenAPIHono<ApiEnv> {
+  const events = options.events ?? new EventHub();
   const deps: ControlDeps = {
-    store: options.store,
+    store: withEventPublishing(options.store, events),
+    events,
     clock: options.clock ?? systemClock,
     limiter: options.limiter ?? new FailedLoginLimiter(),
     log:
@@ -116,6 +123,7 @@ export function buildApp(options: BuildAppOptions): OpenAPIHono<ApiEnv> {
   registerPolicyRoutes(api, deps);
   registerAssignmentRoutes(api, deps);
   registerOverviewRoutes(api, deps);
+  registerEventStreamRoute(api, deps);
   registerEventRoutes(api, deps);
   registerUserRoutes(api, deps);
   registerRoleRoutes(api, deps);

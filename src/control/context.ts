@@ -5,6 +5,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { HttpBindings } from '@hono/node-server';
 import type { FailedLoginLimiter } from './auth/rate-limit.js';
+import type { EventHub } from './events/event-hub.js';
 import type { ErrorLogger } from './http/errors.js';
 import type { Authorizer } from './rbac/authorizer.js';
 import type { Store } from './store/store.js';
@@ -18,6 +19,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 export interface ControlDeps {
   store: Store;
+  /** Newly committed audit events, for the live stream. */
+  events: EventHub;
   clock: Clock;
   limiter: FailedLoginLimiter;
   log: ErrorLogger;

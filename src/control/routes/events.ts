@@ -9,11 +9,9 @@ import { exportStream } from '../events/export.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, parseBatch } from '../events/ingest.js';
 import { ApiError } from '../http/problem.js';
 import { MANAGE } from '../rbac/roles.js';
-import { isAtOrAbove, PLATFORM_PATH } from '../rbac/scope-path.js';
-import type { Severity } from '../../protocol/audit-event.js';
-import type { EventFilter } from '../store/store.js';
+import { PLATFORM_PATH } from '../rbac/scope-path.js';
+import { EventQuery, filterOf } from './event-query.js';
 import { BEARER, json, problems } from '../api/responses.js';
-import { cursorSchema, limitSchema } from '../http/pagination.js';
 
 const IngestResult = z
   .object({
@@ -51,65 +49,6 @@ const EventPage = z
       .optional(),
   })
   .openapi('EventPage');
-
-const isoTime = z
-  .string()
-  .max(40)
-  .refine((t) => !Number.isNaN(Date.parse(t)), 'use an ISO 8601 time, e.g. 2026-12-04T10:00:00Z')
-  .transform((t) => new Date(t).toISOString());
-const list = z
-  .string()
-  .max(2000)
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
-
-const EventQuery = z.object({
-  type: list.optional().describe('comma-separated event types'),
-  severity: z
-    .string()
-    .max(100)
-    .transform((s) => s.split(',').map((x) => x.trim()))
-    .pipe(z.array(z.enum(['info', 'warning', 'critical'])))
-    .optional()
-    .describe('comma-separated: info, warning, critical'),
-  workspace: z.string().max(400).optional(),
-  user: z.string().max(400).optional(),
-  verdict: z.enum(['allow', 'deny']).optional(),
-  scope: z.string().max(400).optional().describe('only events at this scope path and beneath'),
-  from: isoTime.optional().describe('inclusive, ISO 8601'),
-  to: isoTime.optional().describe('exclusive, ISO 8601'),
-  q: z.string().max(400).optional().describe('text search in destination host and description'),
-  cursor: cursorSchema,
-  limit: limitSchema,
-  facets: z
-    .enum(['true', 'false'])
-    .optional()
-    .describe('add counts by type, severity, verdict, workspace'),
-  format: z
-    .enum(['json', 'csv', 'ndjson'])
-    .optional()
-    .describe('csv or ndjson: download every match'),
-});
-
-/**
- * The scope subtrees a query may search: the caller's Access roots (undefined = everything),
- * narrowed to `wanted` and beneath when the query names a scope.
- */
-export function visibleScopes(
-  roots: readonly string[],
-  wanted: string | undefined,
-): string[] | undefined {
-  const all = roots.includes(PLATFORM_PATH);
-  if (!wanted) return all ? undefined : [...roots];
-  if (all) return [wanted];
-  return roots.flatMap((r) =>
-    isAtOrAbove(wanted, r) ? [r] : isAtOrAbove(r, wanted) ? [wanted] : [],
-  );
-}
 
 export function registerEventRoutes(app: ApiApp, deps: ControlDeps): void {
   app.openapi(
@@ -207,18 +146,7 @@ export function registerEventRoutes(app: ApiApp, deps: ControlDeps): void {
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const scopes = visibleScopes(c.var.auth.accessRoots(), q.scope);
-      const filter: EventFilter = {
-        ...(q.type?.length ? { type: q.type } : {}),
-        ...(q.severity?.length ? { severity: q.severity as Severity[] } : {}),
-        ...(q.workspace ? { workspace: q.workspace } : {}),
-        ...(q.user ? { user: q.user } : {}),
-        ...(q.verdict ? { verdict: q.verdict } : {}),
-        ...(q.from ? { from: q.from } : {}),
-        ...(q.to ? { to: q.to } : {}),
-        ...(q.q ? { q: q.q } : {}),
-        ...(scopes !== undefined ? { scopes } : {}),
-      };
+      const filter = filterOf(q, c.var.auth.accessRoots());
       if (q.format === 'csv' || q.format === 'ndjson') {
         const stamp = new Date(deps.clock.now()).toISOString().slice(0, 10);
         return new Response(exportStream(deps.store.exportEvents(filter), q.format), {
