@@ -10,6 +10,8 @@
  *   npm run bench -- policy --sizes 1k,10k --quick
  *   npm run bench -- proxy        egress next to Squid, tinyproxy and a direct connection
  *   npm run bench -- sandbox      egress run: start-up overhead and throughput
+ *   npm run bench -- control      the control-plane store: event ingestion and audit queries
+ *   npm run bench -- control --events 10m
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -17,10 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_POLICY_BENCH, runPolicyBench } from './policy-engine.js';
 import { runProxyBench } from './proxy/index.js';
 import { runSandboxBench } from './sandbox.js';
+import { runControlBench } from './control/index.js';
 
 interface RunOptions {
   quick: boolean;
   sizes?: number[];
+  /** How many audit events the control section loads. */
+  events?: number;
 }
 
 interface Section {
@@ -51,6 +56,14 @@ const SECTIONS: Record<string, Section> = {
     title: 'Sandbox: egress run start-up over `true`, and throughput against the proxy directly',
     run: (options) => runSandboxBench({ quick: options.quick }),
   },
+  control: {
+    title: 'Control-plane store: audit event ingestion and queries on SQLite and PostgreSQL',
+    run: (options) =>
+      runControlBench({
+        quick: options.quick,
+        ...(options.events ? { events: options.events } : {}),
+      }),
+  },
 };
 
 /**
@@ -67,9 +80,10 @@ async function settle(): Promise<string> {
 }
 
 function parseSize(text: string): number {
-  const m = /^([0-9]+)(k?)$/i.exec(text.trim());
-  if (!m) throw new Error(`"${text}" is not a size (write 1000 or 1k)`);
-  return Number(m[1]) * (m[2] ? 1000 : 1);
+  const m = /^([0-9]+)([km]?)$/i.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a size (write 1000, 1k or 1m)`);
+  const unit = m[2]!.toLowerCase();
+  return Number(m[1]) * (unit === 'm' ? 1_000_000 : unit === 'k' ? 1000 : 1);
 }
 
 function parseArgs(argv: string[]): { sections: string[]; options: RunOptions } {
@@ -80,6 +94,8 @@ function parseArgs(argv: string[]): { sections: string[]; options: RunOptions } 
     if (arg === '--quick') options.quick = true;
     else if (arg === '--sizes') options.sizes = (argv[++i] ?? '').split(',').map(parseSize);
     else if (arg.startsWith('--sizes=')) options.sizes = arg.slice(8).split(',').map(parseSize);
+    else if (arg === '--events') options.events = parseSize(argv[++i] ?? '');
+    else if (arg.startsWith('--events=')) options.events = parseSize(arg.slice(9));
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else if (!(arg in SECTIONS))
       throw new Error(`unknown section "${arg}"; sections: ${Object.keys(SECTIONS).join(', ')}`);

@@ -223,8 +223,8 @@ function initial(backend: StoreBackend): Migration {
 }
 
 async function sqliteSpecific(db: Kysely<unknown>): Promise<void> {
-  // Text search: a contentless FTS5 index of trigrams (substring search, case-folded), fed by
-  // triggers so that only rows really inserted (not ON CONFLICT skips) are indexed.
+  // Text search: a contentless FTS5 index of trigrams (substring search, case-folded). The
+  // insert trigger created here is dropped by 002 (the insertion feeds the index per batch).
   await sql
     .raw(
       `CREATE VIRTUAL TABLE events_fts USING fts5(text, content='', contentless_delete=1, tokenize='trigram')`,
@@ -275,7 +275,21 @@ async function postgresSpecific(db: Kysely<unknown>): Promise<void> {
     .execute(db);
 }
 
+/**
+ * SQLite: the text index is fed once per batch by the event insertion (sqlite/backend.ts)
+ * instead of by a per-row trigger, 2-3 times faster at ingestion; the delete trigger stays.
+ * Nothing changes on PostgreSQL (its GIN index is maintained by the server).
+ */
+function ftsFedPerBatch(backend: StoreBackend): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      if (backend === 'sqlite')
+        await sql.raw(`DROP TRIGGER IF EXISTS events_fts_insert`).execute(db);
+    },
+  };
+}
+
 /** The migrations in order, keyed by their (sortable) names. */
 export function migrations(backend: StoreBackend): Record<string, Migration> {
-  return { '001-initial': initial(backend) };
+  return { '001-initial': initial(backend), '002-fts-fed-per-batch': ftsFedPerBatch(backend) };
 }
