@@ -18,7 +18,8 @@ import type { Io } from '../io.js';
 import { startEntrances } from './proxy-entrances.js';
 import { parseProxyFlags, type ProxyCommandOptions, type ProxyFlags } from './proxy-flags.js';
 import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
-import { reloadFailure, setupPolicies } from './proxy-policies.js';
+import { openFilePolicySource, reloadFailure } from '../../dataplane/sources/file-policy-source.js';
+import type { PolicySource } from '../../dataplane/sources/policy-source.js';
 import { superviseWorkers } from './proxy-supervisor.js';
 import { isProxyWorker, WorkerLink } from './proxy-worker-link.js';
 
@@ -28,9 +29,11 @@ export type { ProxyCommandOptions } from './proxy-flags.js';
 export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<number> {
   // Every flag is checked before anything starts listening.
   const flags = parseProxyFlags(options);
-  if (isProxyWorker()) return serveProxy(options, flags, io, new WorkerLink());
-  if (flags.workers > 1) return superviseWorkers(options, flags, io);
-  return serveProxy(options, flags, io, null);
+  // Loaded before anything starts too: a bad policy exits 2 before any worker or listener.
+  const source = openFilePolicySource(options);
+  if (isProxyWorker()) return serveProxy(options, flags, source, io, new WorkerLink());
+  if (flags.workers > 1) return superviseWorkers(options, flags, source, io);
+  return serveProxy(options, flags, source, io, null);
 }
 
 /** Lines a worker would print go to the supervisor, which prints them once for all workers. */
@@ -45,6 +48,7 @@ function collectingIo(io: Io, lines: string[]): Io {
 async function serveProxy(
   options: ProxyCommandOptions,
   flags: ProxyFlags,
+  source: PolicySource,
   io: Io,
   worker: WorkerLink | null,
 ): Promise<number> {
@@ -52,8 +56,7 @@ async function serveProxy(
   const log = worker ? baseLog.child({ worker: worker.id }) : baseLog;
   const lines: string[] = [];
   const say = worker ? collectingIo(io, lines) : io;
-  const setup = setupPolicies(options);
-  const policies = setup.provider;
+  const policies = source.provider;
 
   const auditSetup = await openAudit(
     options,
@@ -62,7 +65,7 @@ async function serveProxy(
     worker
       ? undefined
       : {
-          description: `egress proxy starting on ${options.listen} (${setup.summary}).`,
+          description: `egress proxy starting on ${options.listen} (${source.summary}).`,
           extra: { listen: options.listen, policies: policies.describe() },
         },
   );
@@ -108,9 +111,9 @@ async function serveProxy(
     address.family === 'IPv6'
       ? `[${address.address}]:${address.port}`
       : `${address.address}:${address.port}`;
-  log.info({ listen: shown, policies: setup.summary }, 'egress proxy listening');
+  log.info({ listen: shown, policies: source.summary }, 'egress proxy listening');
   const workers = worker ? `; ${flags.workers} workers` : '';
-  say.err(`egress proxy listening on ${shown} (${setup.summary}${workers})\n`);
+  say.err(`egress proxy listening on ${shown} (${source.summary}${workers})\n`);
   await startEntrances(proxy, flags.entrances, log, say);
   await startDns(dns, log, io);
   const adminServer =
@@ -132,7 +135,7 @@ async function serveProxy(
   return new Promise<number>((resolve) => {
     const reload = () => {
       try {
-        const summary = setup.reload();
+        const { summary } = source.reload();
         deciders.clearCache();
         log.info({ policies: summary }, 'policy reloaded');
       } catch (err) {
@@ -153,6 +156,7 @@ async function serveProxy(
         .then(() => adminServer?.close())
         .then(() => metrics?.close())
         .then(() => worker?.close())
+        .then(() => source.close())
         .then(() => closeAudit(auditSetup, options, worker ? null : signal))
         .then(() => resolve(EXIT_OK))
         .catch(() => resolve(EXIT_OK));

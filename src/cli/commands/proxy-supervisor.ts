@@ -13,21 +13,22 @@ import { createLogger } from '../../dataplane/log.js';
 import { EXIT_OK } from '../errors.js';
 import type { Io } from '../io.js';
 import type { ProxyCommandOptions, ProxyFlags } from './proxy-flags.js';
-import { reloadFailure, setupPolicies } from './proxy-policies.js';
+import { reloadFailure } from '../../dataplane/sources/file-policy-source.js';
+import type { PolicySource } from '../../dataplane/sources/policy-source.js';
 import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
 import { WorkerPool, WorkerPoolFailure } from './proxy-worker-pool.js';
 
 export async function superviseWorkers(
   options: ProxyCommandOptions,
   flags: ProxyFlags,
+  source: PolicySource,
   io: Io,
 ): Promise<number> {
   const log = createLogger(options.logLevel ?? 'info');
-  // Loaded here too: a bad policy exits 2 before any worker starts, and the DNS needs it.
-  const setup = setupPolicies(options);
-  const policies = setup.provider;
+  // The supervisor's own copy of the policies (the DNS needs it); each worker opens its own.
+  const policies = source.provider;
   const auditSetup = await openAudit(options, io, log, {
-    description: `egress proxy starting on ${options.listen} (${setup.summary}; ${flags.workers} workers).`,
+    description: `egress proxy starting on ${options.listen} (${source.summary}; ${flags.workers} workers).`,
     extra: { listen: options.listen, policies: policies.describe(), workers: flags.workers },
   });
   const { bus } = auditSetup;
@@ -42,6 +43,7 @@ export async function superviseWorkers(
     await dns?.close();
     await admin?.close();
     metrics?.close();
+    await source.close();
     await closeAudit(auditSetup, options, signal);
   };
   try {
@@ -74,7 +76,7 @@ export async function superviseWorkers(
   return new Promise<number>((resolve) => {
     const reload = () => {
       try {
-        setup.reload();
+        source.reload();
       } catch (err) {
         log.error(
           { error: reloadFailure(err) },
