@@ -7,22 +7,25 @@
  * lines, each worker with its own group commit), so a denial is still on disk before its 403.
  */
 import { AggregatorRegistry, Registry } from 'prom-client';
-import type { AuditStatus } from '../../dataplane/admin/admin-server.js';
-import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
-import { createLogger } from '../../dataplane/log.js';
-import { EXIT_OK } from '../errors.js';
-import type { Io } from '../io.js';
-import type { ProxyCommandOptions, ProxyFlags } from './proxy-flags.js';
-import { reloadFailure } from '../../dataplane/sources/file-policy-source.js';
-import type { PolicySource } from '../../dataplane/sources/policy-source.js';
+import type { AuditStatus } from '../admin/admin-server.js';
+import { ProxyMetrics } from '../admin/proxy-metrics.js';
+import { createLogger } from '../log.js';
+import {
+  DRAINED,
+  type Output,
+  type ProxyFlags,
+  type ProxyNodeOptions,
+} from './proxy-node-options.js';
+import { reloadFailure } from '../sources/file-policy-source.js';
+import type { PolicySource } from '../sources/policy-source.js';
 import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
-import { WorkerPool, WorkerPoolFailure } from './proxy-worker-pool.js';
+import { WorkerPool, WorkerPoolFailure } from './worker-pool.js';
 
 export async function superviseWorkers(
-  options: ProxyCommandOptions,
+  options: ProxyNodeOptions,
   flags: ProxyFlags,
   source: PolicySource,
-  io: Io,
+  io: Output,
 ): Promise<number> {
   const log = createLogger(options.logLevel ?? 'info');
   // The supervisor's own copy of the policies (the DNS needs it); each worker opens its own.
@@ -97,8 +100,8 @@ export async function superviseWorkers(
         .then(() => resolve(code));
     };
     process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => stop('SIGTERM', EXIT_OK));
-    process.once('SIGINT', () => stop('SIGINT', EXIT_OK));
+    process.once('SIGTERM', () => stop('SIGTERM', DRAINED));
+    process.once('SIGINT', () => stop('SIGINT', DRAINED));
     void pool.failures().then((failure) => {
       io.err(`egress: ${failure.message}\n`);
       stop('workers failed', failure.exitCode);
