@@ -12,3 +12,13 @@ export class ConfigError extends Error {
 export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';
 }
+
+/** Runs `fn`, turning anything it throws into a ConfigError (a bad value the operator gave). */
+export function asConfigError<T>(fn: () => T, prefix = ''): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${prefix}${(err as Error).message}`);
+  }
+}

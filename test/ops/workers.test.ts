@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOrigin, type Origin } from '../helpers/proxy-harness.js';
-import { workerExecArgv } from '../../src/cli/commands/proxy-worker-pool.js';
+import { workerExecArgv } from '../../src/dataplane/node/worker-pool.js';
 import { eventually } from '../helpers/poll.js';
 import { listenPort, proxyGet, startEgress } from './ops-helpers.js';
 

@@ -5,12 +5,12 @@
 import { availableParallelism } from 'node:os';
 import type { LogLevel } from '../../dataplane/log.js';
 import { checkCaFiles } from '../../dataplane/inspect/upstream.js';
-import { parseParentProxy, type ParentProxy } from '../../dataplane/net/parent-proxy.js';
+import { parseParentProxy } from '../../dataplane/net/parent-proxy.js';
 import { parsePins } from '../../dataplane/net/resolver.js';
-import type { ProxyLimits } from '../../dataplane/proxy/context.js';
+import type { ProxyFlags, ProxyNodeOptions } from '../../dataplane/node/proxy-node-options.js';
 import { UsageError } from '../errors.js';
 import type { PolicyOptions } from '../../dataplane/sources/policy-file.js';
-import { parseEntrances, type Entrance, type EntranceFlags } from './proxy-entrances.js';
+import { parseEntrances, type EntranceFlags } from './proxy-entrances.js';
 import {
   asUsage,
   parseLimits,
@@ -19,7 +19,8 @@ import {
   type LimitFlags,
 } from './proxy-options.js';
 
-export interface ProxyCommandOptions extends PolicyOptions, EntranceFlags, LimitFlags {
+export interface ProxyCommandOptions
+  extends ProxyNodeOptions, PolicyOptions, EntranceFlags, LimitFlags {
   listen: string;
   resolve?: string[];
   auditLog?: string;
@@ -41,17 +42,7 @@ export interface ProxyCommandOptions extends PolicyOptions, EntranceFlags, Limit
   workers?: string;
 }
 
-export interface ProxyFlags {
-  listen: { host: string; port: number };
-  entrances: Entrance[];
-  pins: Map<string, string[]>;
-  admin: { host: string; port: number } | null;
-  dnsListen: { host: string; port: number } | null;
-  parentProxy: ParentProxy | undefined;
-  drainMs: number;
-  limits: Partial<ProxyLimits>;
-  workers: number;
-}
+export type { ProxyFlags };
 
 /** Upper bound for --workers: more processes than this only add memory and contention. */
 export const MAX_WORKERS = 64;

@@ -1,174 +1,18 @@
 /**
- * `egress proxy`: runs the enforcement point until SIGTERM/SIGINT — the HTTP/CONNECT/SOCKS5
- * listener, optional transparent listeners, policy-aware DNS and the admin listener. SIGHUP
- * reloads the policies atomically (a bad new policy is refused with its error and the old one
- * stays); SIGTERM drains.
- *
- * With `--workers N` the process becomes a supervisor (proxy-supervisor.ts) and N copies of
- * this command serve the listeners; each worker runs `serveProxy` without DNS and admin, which
- * the supervisor keeps.
+ * `egress proxy`: checks every flag and reads the policy files before anything starts (bad input
+ * exits 2), then hands over to the runtime in `src/dataplane/node/proxy-node.ts`.
  */
-import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
-import { Deciders } from '../../dataplane/decider/deciders.js';
-import { createLogger } from '../../dataplane/log.js';
-import { startListening } from '../../dataplane/net/listen.js';
-import { SystemResolver } from '../../dataplane/net/resolver.js';
-import { EgressProxy } from '../../dataplane/proxy/proxy-server.js';
-import { EXIT_OK } from '../errors.js';
+import { runProxyNode } from '../../dataplane/node/proxy-node.js';
+import { openFilePolicySource } from '../../dataplane/sources/file-policy-source.js';
 import type { Io } from '../io.js';
-import { startEntrances } from './proxy-entrances.js';
-import { parseProxyFlags, type ProxyCommandOptions, type ProxyFlags } from './proxy-flags.js';
-import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
-import { reloadFailure, setupPolicies } from './proxy-policies.js';
-import { superviseWorkers } from './proxy-supervisor.js';
-import { isProxyWorker, WorkerLink } from './proxy-worker-link.js';
+import { parseProxyFlags, type ProxyCommandOptions } from './proxy-flags.js';
 
-export { parseListen } from './proxy-options.js';
 export type { ProxyCommandOptions } from './proxy-flags.js';
 
 export async function runProxy(options: ProxyCommandOptions, io: Io): Promise<number> {
-  // Every flag is checked before anything starts listening.
   const flags = parseProxyFlags(options);
-  if (isProxyWorker()) return serveProxy(options, flags, io, new WorkerLink());
-  if (flags.workers > 1) return superviseWorkers(options, flags, io);
-  return serveProxy(options, flags, io, null);
-}
-
-/** Lines a worker would print go to the supervisor, which prints them once for all workers. */
-function collectingIo(io: Io, lines: string[]): Io {
-  return { out: io.out, err: (text) => void lines.push(text) };
-}
-
-/**
- * One proxy process: the whole proxy, or (with `worker`) one of the supervisor's workers,
- * which serves the listeners only and reports to the supervisor instead of printing.
- */
-async function serveProxy(
-  options: ProxyCommandOptions,
-  flags: ProxyFlags,
-  io: Io,
-  worker: WorkerLink | null,
-): Promise<number> {
-  const baseLog = createLogger(options.logLevel ?? 'info');
-  const log = worker ? baseLog.child({ worker: worker.id }) : baseLog;
-  const lines: string[] = [];
-  const say = worker ? collectingIo(io, lines) : io;
-  const setup = setupPolicies(options);
-  const policies = setup.provider;
-
-  const auditSetup = await openAudit(
-    options,
-    io,
-    log,
-    worker
-      ? undefined
-      : {
-          description: `egress proxy starting on ${options.listen} (${setup.summary}).`,
-          extra: { listen: options.listen, policies: policies.describe() },
-        },
-  );
-  const { bus } = auditSetup;
-
-  // eslint-disable-next-line prefer-const -- assigned below; the metrics read it when scraped
-  let proxy: EgressProxy;
-  // Only the admin listener serves the metrics; without it, counting would only keep the event
-  // bus active, so every request would build events nobody reads.
-  const metrics = flags.admin
-    ? new ProxyMetrics(bus, {
-        openConnections: () => proxy.connections,
-        acceptedConnections: () => proxy.acceptedConnections,
-        auditHealthy: () => bus.healthy,
-      })
-    : null;
-  const deciders = new Deciders({
-    bus,
-    log,
-    onCall: (kind, outcome, seconds) => metrics?.observeDecider(kind, outcome, seconds),
-  });
-  proxy = new EgressProxy({
-    ...flags.listen,
-    policies,
-    resolver: new SystemResolver({ pins: flags.pins }),
-    bus,
-    log,
-    limits: flags.limits,
-    decider: deciders,
-    ...(flags.parentProxy ? { parentProxy: flags.parentProxy } : {}),
-    ...(options.accessHint ? { accessHint: options.accessHint } : {}),
-    inspect: {
-      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-      upstreamCa: options.upstreamCa ?? [],
-    },
-  });
-
-  // The supervisor serves DNS and the admin listener for all workers.
-  const dns = worker ? null : createDns(flags, options, policies, auditSetup, log);
-
-  let adminServer: Awaited<ReturnType<typeof startAdmin>> = null;
-  try {
-    const address = await startListening('--listen', options.listen, () => proxy.start());
-    const shown =
-      address.family === 'IPv6'
-        ? `[${address.address}]:${address.port}`
-        : `${address.address}:${address.port}`;
-    log.info({ listen: shown, policies: setup.summary }, 'egress proxy listening');
-    const workers = worker ? `; ${flags.workers} workers` : '';
-    say.err(`egress proxy listening on ${shown} (${setup.summary}${workers})\n`);
-    await startEntrances(proxy, flags.entrances, log, say);
-    await startDns(dns, log, io, flags);
-    adminServer =
-      worker || !metrics
-        ? null
-        : await startAdmin(
-            flags,
-            metrics,
-            policies,
-            () => (auditSetup.audit ? (bus.healthy ? 'ok' : 'failed') : 'disabled'),
-            log,
-            io,
-          );
-  } catch (err) {
-    // A port in use: close what did start, so the process exits with the one line.
-    await Promise.all([proxy.close(0), dns?.close()]).catch(() => undefined);
-    metrics?.close();
-    await closeAudit(auditSetup, options, null);
-    throw err;
-  }
-  if (flags.parentProxy)
-    log.info({ upstreamProxy: flags.parentProxy.display }, 'parent proxy configured');
-  worker?.serveStatus(metrics, () => bus.healthy);
-  worker?.listening(lines);
-
-  return new Promise<number>((resolve) => {
-    const reload = () => {
-      try {
-        const summary = setup.reload();
-        deciders.clearCache();
-        log.info({ policies: summary }, 'policy reloaded');
-      } catch (err) {
-        log.error(
-          { error: reloadFailure(err) },
-          'policy reload refused; keeping the previous policy',
-        );
-      }
-    };
-    let stopping = false;
-    const stop = (signal: string) => {
-      // A worker may get both the terminal's SIGINT and the supervisor's SIGTERM.
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'draining');
-      process.off('SIGHUP', reload);
-      Promise.all([proxy.close(flags.drainMs), dns?.close()])
-        .then(() => adminServer?.close())
-        .then(() => metrics?.close())
-        .then(() => worker?.close())
-        .then(() => closeAudit(auditSetup, options, worker ? null : signal))
-        .then(() => resolve(EXIT_OK))
-        .catch(() => resolve(EXIT_OK));
-    };
-    process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  // Every process (single, supervisor, each worker) reads the policies itself: a bad policy
+  // exits 2 before any worker or listener starts, and each worker reloads on its own SIGHUP.
+  const source = openFilePolicySource(options);
+  return runProxyNode(options, flags, source, io);
 }

@@ -2,21 +2,15 @@
  * The parts of `egress proxy` that both a single proxy process and the `--workers` supervisor
  * run: the audit log with its start/stop records, the policy-aware DNS, and the admin listener.
  */
-import {
-  AdminServer,
-  type AuditStatus,
-  type MetricsText,
-} from '../../dataplane/admin/admin-server.js';
-import { createDnsServer } from '../../dataplane/dns/setup.js';
-import { AuditLog } from '../../dataplane/events/audit-log.js';
-import { EventBus } from '../../dataplane/events/event-bus.js';
-import type { createLogger } from '../../dataplane/log.js';
-import { startListening } from '../../dataplane/net/listen.js';
-import type { PolicyProvider } from '../../dataplane/proxy/client-identity.js';
-import { RuntimeFailure } from '../errors.js';
-import type { Io } from '../io.js';
-import type { ProxyCommandOptions, ProxyFlags } from './proxy-flags.js';
-import { asUsage } from './proxy-options.js';
+import { AdminServer, type AuditStatus, type MetricsText } from '../admin/admin-server.js';
+import { createDnsServer } from '../dns/setup.js';
+import { AuditLog } from '../events/audit-log.js';
+import { EventBus } from '../events/event-bus.js';
+import type { createLogger } from '../log.js';
+import { startListening } from '../net/listen.js';
+import type { PolicyProvider } from '../proxy/client-identity.js';
+import { asConfigError, RuntimeFailure } from '../errors.js';
+import type { Output, ProxyFlags, ProxyNodeOptions } from './proxy-node-options.js';
 
 type Log = ReturnType<typeof createLogger>;
 
@@ -27,8 +21,8 @@ export interface AuditSetup {
 
 /** Opens the audit log (if any); refuses to go on when it is not writable (fail closed). */
 export async function openAudit(
-  options: ProxyCommandOptions,
-  io: Io,
+  options: ProxyNodeOptions,
+  io: Output,
   log: Log,
   started?: { description: string; extra: Record<string, unknown> },
 ): Promise<AuditSetup> {
@@ -53,14 +47,14 @@ export async function openAudit(
 }
 
 /** The client context of the proxy's own records (proxy.started, proxy.stopped). */
-function processClient(options: ProxyCommandOptions) {
+function processClient(options: ProxyNodeOptions) {
   return { workspace: options.workspace ?? null, session: null, user: null, address: null };
 }
 
 /** Records proxy.stopped (best effort: the log may be the reason for stopping) and closes it. */
 export async function closeAudit(
   setup: AuditSetup,
-  options: ProxyCommandOptions,
+  options: ProxyNodeOptions,
   signal: string | null,
 ): Promise<void> {
   if (signal !== null)
@@ -82,14 +76,14 @@ export interface DnsService {
 /** Builds the policy-aware DNS (bad --dns-* values throw a usage error before anything starts). */
 export function createDns(
   flags: ProxyFlags,
-  options: ProxyCommandOptions,
+  options: ProxyNodeOptions,
   policies: PolicyProvider,
   setup: AuditSetup,
   log: Log,
 ): DnsService | null {
   const listen = flags.dnsListen;
   if (!listen) return null;
-  return asUsage(() =>
+  return asConfigError(() =>
     createDnsServer({
       listen,
       upstreams: options.dnsUpstream ?? [],
@@ -104,7 +98,7 @@ export function createDns(
 export async function startDns(
   dns: DnsService | null,
   log: Log,
-  io: Io,
+  io: Output,
   flags: ProxyFlags,
 ): Promise<void> {
   if (!dns) return;
@@ -120,7 +114,7 @@ export async function startAdmin(
   policies: PolicyProvider,
   audit: () => AuditStatus | Promise<AuditStatus>,
   log: Log,
-  io: Io,
+  io: Output,
 ): Promise<AdminServer | null> {
   if (!flags.admin) return null;
   const server = new AdminServer({

@@ -6,7 +6,7 @@
  */
 import cluster from 'node:cluster';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
-import type { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
+import type { ProxyMetrics } from '../admin/proxy-metrics.js';
 
 /** Set in a worker's environment by the supervisor: this process serves, it does not fork. */
 export const WORKER_ENV = 'EGRESS_PROXY_WORKER';

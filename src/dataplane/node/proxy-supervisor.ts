@@ -7,27 +7,31 @@
  * lines, each worker with its own group commit), so a denial is still on disk before its 403.
  */
 import { AggregatorRegistry, Registry } from 'prom-client';
-import type { AuditStatus } from '../../dataplane/admin/admin-server.js';
-import { ProxyMetrics } from '../../dataplane/admin/proxy-metrics.js';
-import { createLogger } from '../../dataplane/log.js';
-import { EXIT_OK } from '../errors.js';
-import type { Io } from '../io.js';
-import type { ProxyCommandOptions, ProxyFlags } from './proxy-flags.js';
-import { reloadFailure, setupPolicies } from './proxy-policies.js';
+import type { AuditStatus } from '../admin/admin-server.js';
+import { ProxyMetrics } from '../admin/proxy-metrics.js';
+import { createLogger } from '../log.js';
+import {
+  DRAINED,
+  type Output,
+  type ProxyFlags,
+  type ProxyNodeOptions,
+} from './proxy-node-options.js';
+import { reloadFailure } from '../sources/file-policy-source.js';
+import type { PolicySource } from '../sources/policy-source.js';
 import { closeAudit, createDns, openAudit, startAdmin, startDns } from './proxy-services.js';
-import { WorkerPool, WorkerPoolFailure } from './proxy-worker-pool.js';
+import { WorkerPool, WorkerPoolFailure } from './worker-pool.js';
 
 export async function superviseWorkers(
-  options: ProxyCommandOptions,
+  options: ProxyNodeOptions,
   flags: ProxyFlags,
-  io: Io,
+  source: PolicySource,
+  io: Output,
 ): Promise<number> {
   const log = createLogger(options.logLevel ?? 'info');
-  // Loaded here too: a bad policy exits 2 before any worker starts, and the DNS needs it.
-  const setup = setupPolicies(options);
-  const policies = setup.provider;
+  // The supervisor's own copy of the policies (the DNS needs it); each worker opens its own.
+  const policies = source.provider;
   const auditSetup = await openAudit(options, io, log, {
-    description: `egress proxy starting on ${options.listen} (${setup.summary}; ${flags.workers} workers).`,
+    description: `egress proxy starting on ${options.listen} (${source.summary}; ${flags.workers} workers).`,
     extra: { listen: options.listen, policies: policies.describe(), workers: flags.workers },
   });
   const { bus } = auditSetup;
@@ -42,6 +46,7 @@ export async function superviseWorkers(
     await dns?.close();
     await admin?.close();
     metrics?.close();
+    await source.close();
     await closeAudit(auditSetup, options, signal);
   };
   try {
@@ -84,7 +89,7 @@ export async function superviseWorkers(
   return new Promise<number>((resolve) => {
     const reload = () => {
       try {
-        setup.reload();
+        source.reload();
       } catch (err) {
         log.error(
           { error: reloadFailure(err) },
@@ -105,8 +110,8 @@ export async function superviseWorkers(
         .then(() => resolve(code));
     };
     process.on('SIGHUP', reload);
-    process.once('SIGTERM', () => stop('SIGTERM', EXIT_OK));
-    process.once('SIGINT', () => stop('SIGINT', EXIT_OK));
+    process.once('SIGTERM', () => stop('SIGTERM', DRAINED));
+    process.once('SIGINT', () => stop('SIGINT', DRAINED));
     void pool.failures().then((failure) => {
       io.err(`egress: ${failure.message}\n`);
       stop('workers failed', failure.exitCode);

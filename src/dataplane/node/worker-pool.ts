@@ -16,7 +16,7 @@ import {
   type MetricsJson,
   type SupervisorMessage,
   type WorkerMessage,
-} from './proxy-worker-link.js';
+} from './worker-link.js';
 
 const RESTART_LIMIT = 5;
 const RESTART_WINDOW_MS = 60_000;

@@ -20,16 +20,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { compilePolicy } from '../policy/index.js';
-import { FORMAT_IDS, isFormatId } from '../policy/formats/index.js';
-import { PolicyError, type Diagnostic, type Path } from '../policy/source/diagnostics.js';
-import { SourceDocument } from '../policy/source/document.js';
-import { Reporter } from '../policy/source/reporter.js';
-import { didYouMean } from '../policy/source/suggest.js';
-import { validateWithSchema } from '../policy/source/validate.js';
-import type { WorkspaceEntry } from '../dataplane/proxy/client-identity.js';
-import { UsageError } from './errors.js';
-import { loadPolicyFromOptions } from '../dataplane/sources/policy-file.js';
+import { compilePolicy } from '../../policy/index.js';
+import { FORMAT_IDS, isFormatId } from '../../policy/formats/index.js';
+import { PolicyError, type Diagnostic, type Path } from '../../policy/source/diagnostics.js';
+import { SourceDocument } from '../../policy/source/document.js';
+import { Reporter } from '../../policy/source/reporter.js';
+import { didYouMean } from '../../policy/source/suggest.js';
+import { validateWithSchema } from '../../policy/source/validate.js';
+import type { WorkspaceEntry } from '../proxy/client-identity.js';
+import { ConfigError } from '../errors.js';
+import { loadPolicyFromOptions } from './policy-file.js';
 
 const WORKSPACE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const POLICY_EXTENSIONS = ['.yaml', '.yml', '.json'];
@@ -64,9 +64,9 @@ export interface WorkspacesOptions {
   hostRegistries?: boolean;
 }
 
-/** Reads and compiles every workspace; throws PolicyError or UsageError, never half a result. */
+/** Reads and compiles every workspace; throws PolicyError or ConfigError, never half a result. */
 export function loadWorkspaces(target: string, options: WorkspacesOptions = {}): WorkspaceEntry[] {
-  if (!existsSync(target)) throw new UsageError(`--workspaces "${target}" does not exist`);
+  if (!existsSync(target)) throw new ConfigError(`--workspaces "${target}" does not exist`);
   return statSync(target).isDirectory() ? fromFolder(target, options) : fromFile(target, options);
 }
 
@@ -155,7 +155,7 @@ function readToken(file: string, reporter: Reporter, path: Path): string | undef
 function fromFolder(dir: string, options: WorkspacesOptions): WorkspaceEntry[] {
   const tokensPath = join(dir, TOKENS_FILE);
   if (!existsSync(tokensPath))
-    throw new UsageError(
+    throw new ConfigError(
       `--workspaces folder "${dir}" has no "${TOKENS_FILE}" file; write one line "NAME: TOKEN" per workspace`,
     );
   const reporter = open(tokensPath);
@@ -167,7 +167,7 @@ function fromFolder(dir: string, options: WorkspacesOptions): WorkspaceEntry[] {
     if (!POLICY_EXTENSIONS.includes(ext) || name.startsWith('.')) continue;
     const workspace = basename(name, ext);
     if (policies.has(workspace))
-      throw new UsageError(`workspace "${workspace}" has two policy files in "${dir}"; keep one`);
+      throw new ConfigError(`workspace "${workspace}" has two policy files in "${dir}"; keep one`);
     policies.set(workspace, join(dir, name));
   }
   const pending: PendingWorkspace[] = [];
