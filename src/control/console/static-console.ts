@@ -36,7 +36,10 @@ export function findConsoleDir(from: string = fileURLToPath(import.meta.url)): s
   let dir = dirname(from);
   for (let i = 0; i < 6; i++) {
     for (const candidate of [join(dir, 'console'), join(dir, 'dist', 'console')])
-      if (existsSync(join(candidate, 'index.html'))) return candidate;
+      // size.json is written by scripts/build-console.mjs: the repository's console/ sources
+      // (an index.html template) are not a build and must not be served.
+      if (existsSync(join(candidate, 'index.html')) && existsSync(join(candidate, 'size.json')))
+        return candidate;
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
